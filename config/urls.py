@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from common.health import healthz
+from providers import views as provider_views
+
+admin.site.site_header = "Teller administration"
+admin.site.site_title = "Teller admin"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+    path("sandbox/", include("providers.sandbox_urls")),
+    path("", include("merchants.urls")),
+    path("customers/", include("customers.urls")),
+    path("transactions/", include("transactions.urls")),
+    path("", include("purchases.urls")),
+    path("", include("refunds.urls")),
+    path("", include("providers.urls")),
+    path("webhooks/stripe/<slug:merchant_slug>/", provider_views.stripe_webhook, name="stripe-webhook"),
+    path("", include("audit.urls")),
+]
