@@ -1,0 +1,27 @@
+"""Operations tasks. The heartbeat proves a worker (and beat) are alive: /healthz reads its age."""
+
+import time
+
+import structlog
+from celery import shared_task
+from celery.signals import task_prerun
+from django.core.cache import cache
+
+HEARTBEAT_KEY = "teller:worker-heartbeat"
+
+
+@shared_task(ignore_result=True)
+def heartbeat() -> float:
+    """Beat sends this every 30 s; whichever worker runs it stamps the time in the shared cache (Redis)."""
+    now = time.time()
+    cache.set(HEARTBEAT_KEY, now, timeout=24 * 3600)
+    return now
+
+
+@task_prerun.connect(weak=False)
+def _bind_task_log_context(task_id=None, task=None, **kwargs):
+    """Worker log lines carry the task's name and id (web requests carry request_id, merchant and actor)."""
+    if task is None or task.request.is_eager:
+        return  # eager tasks run inside a web request: keep its request_id, merchant and actor
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(task=task.name, task_id=task_id)

@@ -1,0 +1,17 @@
+from .models import Membership
+
+
+def merchant(request):
+    user = getattr(request, "user", None)
+    if not user or not user.is_authenticated:
+        return {}
+    membership = getattr(request, "membership", None)
+    if not membership:
+        return {"current_membership": None}
+    return {
+        "current_membership": membership,
+        "current_merchant": membership.merchant,
+        "switchable_memberships": lambda: list(
+            Membership.objects.active().filter(user=user).select_related("merchant")
+        ),
+    }

@@ -1,0 +1,108 @@
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+from common.fields import EncryptedTextField
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("An email is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=username)
+
+
+class User(AbstractUser):
+    """Staff sign in with their email; there is no username."""
+
+    username = None
+    email = models.EmailField("email address", unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = []
+    objects = UserManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+
+    def __str__(self):
+        return self.get_full_name() or self.email
+
+
+class Merchant(models.Model):
+    class Provider(models.TextChoices):
+        STRIPE = "STRIPE", "Stripe"
+        SANDBOX = "SANDBOX", "Sandbox"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=64, unique=True)
+    provider = models.CharField(max_length=16, choices=Provider.choices, default=Provider.SANDBOX)
+    # Secrets are encrypted at rest and never rendered back into a page.
+    stripe_secret_key = EncryptedTextField(blank=True, default="")
+    stripe_webhook_secret = EncryptedTextField(blank=True, default="")
+    stripe_api_base = models.URLField(blank=True, default="", help_text="Empty: Stripe's own API.")
+    telegram_bot_token = EncryptedTextField(blank=True, default="")
+    default_currency = models.CharField(max_length=3, default="eur")
+    # Support agents may credit up to this much per transaction (minor units of default_currency).
+    support_credit_limit = models.PositiveBigIntegerField(default=10_000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    OWNER = "OWNER", "Owner"
+    MANAGER = "MANAGER", "Manager"
+    SUPPORT = "SUPPORT", "Support"
+
+
+class MembershipQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True, user__is_active=True)
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.SUPPORT)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "merchant"], name="membership_user_merchant_unique")]
+        ordering = ["merchant__name"]
+
+    def __str__(self):
+        return f"{self.user} @ {self.merchant} ({self.role})"
+
+    @property
+    def is_manager(self) -> bool:
+        """Manager or owner: the roles that may unblock, credit above the limit, see the audit log."""
+        return self.role in (Role.OWNER, Role.MANAGER)
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == Role.OWNER

@@ -1,0 +1,32 @@
+"""What each role may do. The one table the views and the permission-matrix test read.
+
+Views name a permission with common.views.merchant_required("<permission>"); a role not listed gets 403.
+docs/permissions.md shows this table to people; tests/security/test_permission_matrix.py fails when the two
+differ, when a view names a permission missing here, or when a view is not behind merchant_required.
+"""
+
+from .models import Role
+
+ALL = {Role.OWNER, Role.MANAGER, Role.SUPPORT}
+MANAGERS = {Role.OWNER, Role.MANAGER}
+OWNERS = {Role.OWNER}
+
+PERMISSIONS: dict[str, set[str]] = {
+    "view": ALL,
+    "note.add": ALL,
+    "identifier.block": ALL,
+    "identifier.unblock": MANAGERS,
+    "purchase.cancel": ALL,
+    "subscription.recover": ALL,
+    "credit.create": ALL,  # support agents only up to the merchant's limit (checked in the credit service)
+    "credit.above_limit": MANAGERS,
+    "repayment.create": MANAGERS,
+    "access_code.manage": MANAGERS,
+    "event.replay": MANAGERS,
+    "audit.view": MANAGERS,
+    "staff.manage": OWNERS,
+}
+
+
+def has_permission(membership, permission: str) -> bool:
+    return membership is not None and membership.role in PERMISSIONS[permission]
