@@ -1,0 +1,21 @@
+from django.shortcuts import render
+
+from common.filtering import ignored_filter_notes, tidy_url
+from common.views import merchant_required
+
+from . import selectors
+
+RESULTS_ID = "customer-results"
+
+
+@merchant_required()
+def customer_list(request):
+    """Search, filters and sort live in the URL; an HTMX request gets only the results table."""
+    filterset, page = selectors.customer_list(request=request)
+    context = {"filter": filterset, "page": page, "notes": ignored_filter_notes(filterset) + filterset.search_notes}
+    template = "customers/customer_list.html"
+    if request.htmx and request.htmx.target == RESULTS_ID:
+        response = render(request, f"{template}#results", context)
+        response["HX-Push-Url"] = tidy_url(request)
+        return response
+    return render(request, template, context)

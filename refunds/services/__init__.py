@@ -1,0 +1,41 @@
+"""Every write of the credit and repayment flows (DESIGN §5). Split by flow; import from here."""
+
+from .credits import (
+    credit_create,
+    credit_reconcile,
+    credit_remaining,
+    credits_reconcile_pending,
+    is_under_chargeback,
+    new_idempotency_key,
+    support_limit,
+)
+from .errors import CreditRefused, RefundsError, RepaymentRefused
+from .repayments import (
+    chargeback_outstanding,
+    repayment_link_cancel,
+    repayment_link_create,
+    repayment_link_email,
+    repayment_manual_create,
+    repayment_record_paid,
+    repayments_expire,
+)
+
+__all__ = [
+    "credit_create",
+    "credit_reconcile",
+    "credit_remaining",
+    "credits_reconcile_pending",
+    "is_under_chargeback",
+    "new_idempotency_key",
+    "support_limit",
+    "CreditRefused",
+    "RefundsError",
+    "RepaymentRefused",
+    "chargeback_outstanding",
+    "repayment_link_cancel",
+    "repayment_link_create",
+    "repayment_link_email",
+    "repayment_manual_create",
+    "repayment_record_paid",
+    "repayments_expire",
+]

@@ -1,0 +1,99 @@
+"""Transaction details: every field, the provider notifications about it (IPN log) and notes."""
+
+import json
+
+from django import forms
+from django.db.models import Q
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from common.views import get_for_merchant, merchant_required
+from providers.models import ProviderEvent
+
+from .models import Note, Transaction
+from .services import NOTE_MAX_LENGTH, NoteInvalid, note_create
+
+TEMPLATE = "transactions/transaction_detail.html"
+EVENTS_LIMIT = 50
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(
+        label="Add a note",
+        max_length=NOTE_MAX_LENGTH,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Visible to your team only"}),
+    )
+
+
+def _transaction(request, pk) -> Transaction:
+    qs = Transaction.objects.select_related("customer", "purchase__product", "parent", "identifier")
+    return get_for_merchant(qs, request, pk=pk)
+
+
+def provider_events(txn: Transaction) -> list[ProviderEvent]:
+    """The IPN log: events linked to the transaction, or about its provider object (1 query)."""
+    # A subquery rather than a join, so no DISTINCT over payloads is needed.
+    linked = ProviderEvent.transactions.through.objects.filter(transaction=txn).values("providerevent_id")
+    match = Q(id__in=linked)
+    if txn.provider_id:
+        match |= Q(object_id=txn.provider_id)
+    events = list(
+        ProviderEvent.objects.filter(merchant_id=txn.merchant_id)
+        .filter(match)
+        .order_by("-received_at", "-id")[:EVENTS_LIMIT]
+    )
+    for event in events:
+        event.pretty = json.dumps(event.payload, indent=2, sort_keys=True, ensure_ascii=False)
+    return events
+
+
+def _notes(txn: Transaction) -> list[Note]:
+    return list(Note.objects.filter(transaction=txn).select_related("author").order_by("created_at", "id"))
+
+
+def _context(txn: Transaction, form=None) -> dict:
+    return {
+        "txn": txn,
+        "notes": _notes(txn),
+        "form": form or NoteForm(),
+        "customer_note": txn.description,
+        "metadata": txn.metadata or {},
+    }
+
+
+@merchant_required()
+def transaction_detail(request, pk):
+    txn = _transaction(request, pk)
+    ctx = _context(txn)
+    ctx["events"] = provider_events(txn)
+    ctx["related"] = list(txn.children.order_by("occurred_at", "id")[:50])
+    return render(request, TEMPLATE, ctx)
+
+
+@merchant_required("note.add")
+def note_add(request, pk):
+    """POST a staff note; HTMX gets the notes card back, a plain form post is redirected to the page."""
+    txn = _transaction(request, pk)
+    if request.method != "POST":
+        return redirect("transactions:detail", pk=txn.pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            note_create(actor=request.user, now=timezone.now(), txn=txn, body=form.cleaned_data["body"])
+            form = None
+        except NoteInvalid as exc:
+            form.add_error("body", str(exc))
+    if request.htmx:
+        response = render(request, f"{TEMPLATE}#notes", _context(txn, form))
+        if form is None:
+            response["HX-Trigger"] = json.dumps(
+                {"customer:changed": True, "teller:toast": {"message": "Note added"}}
+            )
+        return response
+    if form is None:
+        return redirect("transactions:detail", pk=txn.pk)
+    ctx = _context(txn, form)
+    ctx["events"] = provider_events(txn)
+    ctx["related"] = list(txn.children.order_by("occurred_at", "id")[:50])
+    return render(request, TEMPLATE, ctx, status=400)

@@ -1,0 +1,114 @@
+"""The transactions table's search and filters (django-filter). Values come from the URL: one that does not
+validate (an unknown status, a malformed date, a huge string) is ignored with a note, never an error page."""
+
+import re
+from datetime import datetime, time, timedelta
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+
+import common.lookups  # noqa: F401 - registers __ilike_contains
+from customers.models import Customer
+
+from .models import Transaction
+
+SEARCH_MAX_LENGTH = 200
+MIN_SUBSTRING_LENGTH = 3  # pg_trgm indexes need three characters
+EMAIL_CUSTOMERS_MAX = 100
+PROVIDER_ID_RE = re.compile(r"^(ch|py|re|dp|pi|pyr|du|txn)_[A-Za-z0-9_]+$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def search_q(term: str, merchant=None) -> Q:
+    """A provider id (ch_, py_, re_, dp_, pi_ ...) or a full email matches exactly; else part of an email.
+
+    The email paths also name the customer's merchant: the email indexes lead with merchant_id, and without it
+    PostgreSQL scans every customer to find one email."""
+    term = term.strip()
+    same_merchant = Q(customer__merchant=merchant) if merchant is not None else Q()
+    if PROVIDER_ID_RE.match(term):
+        return Q(provider_id=term)
+    if EMAIL_RE.match(term):
+        # The customer(s) first: "customer_id IN (…)" then walks (customer, occurred_at) in order and stops
+        # after a page, where a join would sort all of a big customer's transactions.
+        customers = Customer.objects.filter(merchant=merchant, email__iexact=term)
+        return Q(customer_id__in=list(customers.values_list("pk", flat=True)[:EMAIL_CUSTOMERS_MAX]))
+    if len(term) < MIN_SUBSTRING_LENGTH:
+        # Too short for the trigram index on email: emails that start with it (customer_email_prefix index).
+        return same_merchant & Q(customer__email__istartswith=term)
+    return Q(customer__email__ilike_contains=term) | Q(provider_id=term)
+
+
+def start_of_day(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+class TransactionFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_search",
+        label="Search",
+        max_length=SEARCH_MAX_LENGTH,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": "Customer email or ch_ / re_ / dp_ id",
+                "autocomplete": "off",
+                "aria-label": "Search transactions",
+            }
+        ),
+    )
+    type = django_filters.ChoiceFilter(
+        field_name="kind", choices=Transaction.Kind.choices, label="Type", empty_label="All types"
+    )
+    status = django_filters.ChoiceFilter(
+        choices=Transaction.Status.choices, label="Status", empty_label="All statuses"
+    )
+    method = django_filters.ChoiceFilter(
+        field_name="method_type",
+        choices=Transaction.MethodType.choices,
+        label="Payment method",
+        empty_label="All methods",
+    )
+    date_from = django_filters.DateFilter(
+        method="filter_from", label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = django_filters.DateFilter(
+        method="filter_to", label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    blocked = django_filters.ChoiceFilter(
+        choices=[("yes", "Used"), ("no", "Not used")],
+        method="filter_blocked",
+        label="Blocked detail",
+        empty_label="Any",
+    )
+
+    class Meta:
+        model = Transaction
+        fields = []
+
+    def filter_search(self, queryset, name, value):
+        merchant = getattr(self.request, "merchant", None)
+        return queryset.filter(search_q(value, merchant)) if value.strip() else queryset
+
+    # Whole days in the time zone, as a range on occurred_at so the (merchant, occurred_at) index serves it.
+    def filter_from(self, queryset, name, value):
+        try:
+            return queryset.filter(occurred_at__gte=start_of_day(value))
+        except OverflowError:  # year 1: nothing is earlier
+            return queryset
+
+    def filter_to(self, queryset, name, value):
+        try:
+            return queryset.filter(occurred_at__lt=start_of_day(value + timedelta(days=1)))
+        except OverflowError:  # 9999-12-31: nothing is later
+            return queryset
+
+    def filter_blocked(self, queryset, name, value):
+        return queryset.filter(blocked_detail_used=(value == "yes"))
+
+    @property
+    def is_filtered(self) -> bool:
+        self.form.errors  # noqa: B018 - runs validation
+        return any(getattr(self.form, "cleaned_data", {}).values())

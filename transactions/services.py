@@ -1,0 +1,46 @@
+"""Writes of the transactions app."""
+
+from datetime import datetime
+
+from django.db import transaction as db_transaction
+
+from audit.services import audit_record
+
+from .models import Note, Transaction
+
+NOTE_MAX_LENGTH = 5000
+
+
+class NoteInvalid(ValueError):
+    """The note is empty or too long."""
+
+
+def note_create(*, actor, now: datetime, txn: Transaction, body: str) -> Note:
+    """Add a staff note to a transaction (and so to its customer's activity), audited as "note.add".
+
+    Raises NoteInvalid when the body is blank or longer than NOTE_MAX_LENGTH characters.
+    """
+    body = (body or "").strip()
+    if not body:
+        raise NoteInvalid("Write something before adding the note.")
+    if len(body) > NOTE_MAX_LENGTH:
+        raise NoteInvalid(f"A note holds at most {NOTE_MAX_LENGTH} characters.")
+    with db_transaction.atomic():
+        note = Note.objects.create(
+            merchant=txn.merchant,
+            transaction=txn,
+            customer=txn.customer,
+            author=actor,
+            body=body,
+            created_at=now,
+        )
+        audit_record(
+            merchant=txn.merchant,
+            actor=actor,
+            action="note.add",
+            target=txn,
+            now=now,
+            customer=txn.customer,
+            data={"note_id": note.pk, "body": body[:500]},
+        )
+    return note

@@ -1,0 +1,21 @@
+from django.shortcuts import render
+
+from common.filtering import ignored_filter_notes, tidy_url
+from common.views import merchant_required
+
+from . import selectors
+
+RESULTS_ID = "transaction-results"
+
+
+@merchant_required()
+def transaction_list(request):
+    """Newest first; filters and search live in the URL; an HTMX request gets only the results table."""
+    filterset, page = selectors.transaction_list(request=request)
+    context = {"filter": filterset, "page": page, "notes": ignored_filter_notes(filterset)}
+    template = "transactions/transaction_list.html"
+    if request.htmx and request.htmx.target == RESULTS_ID:
+        response = render(request, f"{template}#results", context)
+        response["HX-Push-Url"] = tidy_url(request)
+        return response
+    return render(request, template, context)
