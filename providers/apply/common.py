@@ -1,0 +1,226 @@
+"""Shared pieces of the apply step: timestamps, ordering guard, upserts that survive concurrent duplicates."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from django.db import IntegrityError, transaction
+
+from customers.identifiers import normalize
+from customers.models import Customer, CustomerIdentifier, Identifier
+
+
+class NotYetKnown(Exception):
+    """The object refers to one Teller has not seen yet (a refund before its charge): retry later."""
+
+
+STALE_NOTE = "stale, skipped"
+
+CARD_BRANDS = {
+    "amex": "American Express",
+    "american_express": "American Express",
+    "mastercard": "Mastercard",
+    "visa": "Visa",
+    "discover": "Discover",
+    "jcb": "JCB",
+    "diners": "Diners Club",
+    "unionpay": "UnionPay",
+    "cartes_bancaires": "Cartes Bancaires",
+}
+
+
+def ts(value) -> datetime | None:
+    """A Stripe unix timestamp as an aware datetime (None stays None)."""
+    if value in (None, "", 0):
+        return None
+    return datetime.fromtimestamp(int(value), tz=UTC)
+
+
+def obj_id(value) -> str | None:
+    """A reference that is either an id string or an expanded object."""
+    if isinstance(value, dict):
+        return value.get("id")
+    return value or None
+
+
+def stamp_of(event, now: datetime) -> datetime:
+    """The ordering key: the event's own `created` time; a staff action's result is as new as `now`."""
+    return event.provider_created_at if event is not None else now
+
+
+def note_stale(event) -> None:
+    if event is not None:
+        event.apply_note = STALE_NOTE
+
+
+def is_stale(row, stamp: datetime) -> bool:
+    """An older event never overwrites newer state (equal times apply: Stripe's clock has 1 s resolution)."""
+    return row.provider_updated_at is not None and stamp < row.provider_updated_at
+
+
+def upsert(model, *, merchant, key: dict, stamp: datetime, fill: Callable, event=None):
+    """Lock-or-insert the row keyed by `key`, call fill(row, is_new) unless the row is newer than `stamp`.
+
+    Returns (row, applied). A concurrent insert of the same key loses on the unique constraint; we then
+    retry once as an update of the winner's row.
+    """
+    for attempt in (1, 2):
+        row = model.objects.select_for_update().filter(merchant=merchant, **key).first()
+        if row is not None:
+            if is_stale(row, stamp):
+                note_stale(event)
+                return row, False
+            fill(row, False)
+            row.provider_updated_at = stamp
+            row.save()
+            return row, True
+        row = model(merchant=merchant, **key)
+        fill(row, True)
+        row.provider_updated_at = stamp
+        try:
+            with transaction.atomic():
+                row.save(force_insert=True)
+            return row, True
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def get_or_create_safe(model, *, defaults: dict | None = None, **key):
+    """get_or_create that tolerates a concurrent insert of the same unique key.
+
+    INSERT ... ON CONFLICT DO NOTHING needs no savepoint (two round trips instead of four on a miss). The
+    `created` flag is True when this call attempted the insert; a concurrent twin may have won instead, so
+    callers only use it for idempotent follow-ups.
+    """
+    row = model.objects.filter(**key).first()
+    if row is not None:
+        return row, False
+    model.objects.bulk_create([model(**key, **(defaults or {}))], ignore_conflicts=True)
+    return model.objects.get(**key), True
+
+
+def customer_for(merchant, provider_customer_id: str | None) -> Customer | None:
+    """The customer row for a Stripe customer id, created as a stub if its own event has not arrived yet.
+
+    The stub has no provider_updated_at, so the customer's own event (whatever its age) fills it in.
+    """
+    if not provider_customer_id:
+        return None
+    customer, _ = get_or_create_safe(
+        Customer,
+        merchant=merchant,
+        provider_customer_id=provider_customer_id,
+        defaults={"providers_used": [merchant.provider]},
+    )
+    return customer
+
+
+def identifier_upsert(merchant, kind: str, value: str, **details) -> Identifier | None:
+    """The merchant-wide identifier for a payment detail; display fields refresh when given."""
+    value = normalize(kind, value or "")
+    if not value:
+        return None
+    identifier, _ = get_or_create_safe(
+        Identifier, merchant=merchant, kind=kind, value=value, defaults=details
+    )
+    changed = [f for f, v in details.items() if v not in (None, "") and getattr(identifier, f) != v]
+    if changed:
+        for field in changed:
+            setattr(identifier, field, details[field])
+        identifier.save(update_fields=[*changed, "updated_at"])
+    return identifier
+
+
+def identifier_link(customer: Customer | None, identifier: Identifier | None, seen_at: datetime) -> None:
+    """Link a customer to an identifier they used, keeping the first and last time it was seen."""
+    if customer is None or identifier is None:
+        return
+    link, created = get_or_create_safe(
+        CustomerIdentifier,
+        customer=customer,
+        identifier=identifier,
+        defaults={"first_seen_at": seen_at, "last_seen_at": seen_at},
+    )
+    if created:
+        if (
+            identifier.kind == Identifier.Kind.CUSTOMER_ID
+            and identifier.is_blocked
+            and not customer.is_blocked
+        ):
+            Customer.objects.filter(pk=customer.pk).update(is_blocked=True)
+        return
+    updates = {}
+    if link.first_seen_at is None or seen_at < link.first_seen_at:
+        updates["first_seen_at"] = seen_at
+    if link.last_seen_at is None or seen_at > link.last_seen_at:
+        updates["last_seen_at"] = seen_at
+    if updates:
+        CustomerIdentifier.objects.filter(pk=link.pk).update(**updates)
+
+
+def card_display(brand: str, last4: str, exp_month: int | None, exp_year: int | None) -> str:
+    """ "Visa •••• 4242, 04/28": never more than the last four digits."""
+    label = CARD_BRANDS.get((brand or "").lower(), (brand or "Card").replace("_", " ").title())
+    text = f"{label} •••• {last4}" if last4 else label
+    if exp_month and exp_year:
+        text += f", {int(exp_month):02d}/{int(exp_year) % 100:02d}"
+    return text
+
+
+def bank_display(last4: str, bank: str = "") -> str:
+    text = f"SEPA Direct Debit •••• {last4}" if last4 else "SEPA Direct Debit"
+    return f"{text} ({bank})" if bank else text
+
+
+def method_identifier(merchant, method_type: str, details: dict) -> Identifier | None:
+    """Identifier for a card or SEPA debit described by payment_method.card / payment_method_details.card."""
+    fingerprint = details.get("fingerprint")
+    if not fingerprint:
+        return None
+    if method_type == "card":
+        return identifier_upsert(
+            merchant,
+            Identifier.Kind.CARD,
+            fingerprint,
+            display=card_display(
+                details.get("brand", ""),
+                details.get("last4", ""),
+                details.get("exp_month"),
+                details.get("exp_year"),
+            ),
+            brand=details.get("brand") or "",
+            last4=details.get("last4") or "",
+            exp_month=details.get("exp_month"),
+            exp_year=details.get("exp_year"),
+            country=details.get("country") or "",
+        )
+    if method_type == "sepa_debit":
+        return identifier_upsert(
+            merchant,
+            Identifier.Kind.BANK_ACCOUNT,
+            fingerprint,
+            display=bank_display(details.get("last4", ""), details.get("bank_code") or ""),
+            last4=details.get("last4") or "",
+            country=details.get("country") or "",
+            bank_name=details.get("bank_code") or "",
+        )
+    return None
+
+
+def link_event(event, *, customer=None, purchase=None, transactions=()) -> None:
+    """Record on the ProviderEvent what it touched: the customer activity and the IPN log read these."""
+    if event is None or event.pk is None:
+        return
+    fields = []
+    if customer is not None and event.customer_id != customer.pk:
+        event.customer = customer
+        fields.append("customer")
+    if purchase is not None and event.purchase_id != purchase.pk:
+        event.purchase = purchase
+        fields.append("purchase")
+    if fields and not getattr(event, "inbox_saves_links", False):  # event_process saves them with the status
+        event.save(update_fields=fields)
+    txns = [t for t in transactions if t is not None and t.pk]
+    if txns:
+        event.transactions.add(*txns)

@@ -1,0 +1,53 @@
+"""The one interface for every provider service that moves money or access.
+
+Every method returns the provider's object as a plain Stripe-shaped dict (`obj["object"] == "refund"`, ...),
+which the caller hands to providers.apply — the same code that applies webhooks — so staff actions do not
+wait for the webhook. Failures raise ProviderError (the provider refused; its message is user-facing) or
+ProviderUnavailable (timeout / network: the outcome is unknown, retry with the same idempotency key).
+"""
+
+from typing import Protocol
+
+
+class ProviderError(Exception):
+    """The provider refused the request. `message` is safe to show to staff."""
+
+    def __init__(self, message: str, *, code: str = "", http_status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.http_status = http_status
+
+
+class ProviderUnavailable(ProviderError):
+    """Timeout or connection failure: the request may or may not have been applied."""
+
+
+class RadarList:
+    """Names of the Radar value lists Teller mirrors blocks into."""
+
+    CARD_FINGERPRINT = "card_fingerprint"
+    EMAIL = "email"
+    CUSTOMER_ID = "customer_id"
+
+
+class Provider(Protocol):
+    def refund_create(
+        self, *, charge_id: str, amount: int, reason: str, idempotency_key: str, metadata: dict | None = None
+    ) -> dict: ...
+
+    def subscription_cancel_now(self, *, subscription_id: str, idempotency_key: str | None = None) -> dict: ...
+
+    def subscription_set_cancel_at_period_end(self, *, subscription_id: str, cancel_at_period_end: bool) -> dict: ...
+
+    def repayment_link_create(
+        self, *, amount: int, currency: str, description: str, metadata: dict, idempotency_key: str
+    ) -> dict: ...
+
+    def repayment_link_cancel(self, *, link_id: str) -> dict: ...
+
+    def radar_item_add(self, *, list_kind: str, value: str) -> dict: ...
+
+    def radar_item_remove(self, *, item_id: str) -> dict: ...
+
+    def retrieve(self, *, object_type: str, object_id: str) -> dict: ...

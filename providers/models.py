@@ -1,0 +1,49 @@
+from django.db import models
+
+from common.querysets import MerchantManager
+
+
+class ProviderEvent(models.Model):
+    """The inbox and IPN log: every provider notification, stored raw before anything is applied."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "RECEIVED", "Received"
+        PROCESSED = "PROCESSED", "Processed"
+        FAILED = "FAILED", "Failed"
+        IGNORED = "IGNORED", "Ignored"
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="+")
+    provider = models.CharField(max_length=16, default="STRIPE")
+    provider_event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=128)
+    object_id = models.CharField(max_length=255, blank=True, default="", db_index=True)
+    payload = models.JSONField()
+    livemode = models.BooleanField(default=False)
+    provider_created_at = models.DateTimeField(help_text="The event's own `created` time: the ordering key.")
+    received_at = models.DateTimeField()
+    processed_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="provider_events"
+    )
+    transactions = models.ManyToManyField("transactions.Transaction", blank=True, related_name="provider_events")
+    purchase = models.ForeignKey(
+        "purchases.Purchase", null=True, blank=True, on_delete=models.SET_NULL, related_name="provider_events"
+    )
+
+    objects = MerchantManager()
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "provider_event_id"], name="provider_event_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="provider_event_status_idx"),
+            models.Index(fields=["merchant", "-received_at"], name="provider_event_recent_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.type} {self.provider_event_id}"

@@ -1,0 +1,481 @@
+"""Simulated customer activity at the sandbox: what would happen at Stripe when customers buy, pay, fail,
+refund and dispute. Used by `manage.py seed_demo` and by tests.
+
+Every helper emits the Stripe events into the merchant's inbox (providers.sandbox.emit), never writes a
+domain row: the pipeline applies them. Each takes a `key` and an explicit time `at`; the same key gives
+the same object ids and event ids, so calling a helper twice with the same key changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from providers import stripe_objects as so
+from providers.sandbox import (
+    add_interval,
+    charge_state,
+    create_refund,
+    emit,
+    latest_object,
+    pay_checkout_session,
+    set_cancel_at_period_end,
+    subscription_state,
+)
+
+# Card numbers by brand: (brand, last4) of Stripe's test cards.
+TEST_CARDS = {
+    "visa": "4242",
+    "mastercard": "4444",
+    "amex": "8431",
+    "discover": "1117",
+    "jcb": "0505",
+    "unionpay": "0005",
+}
+
+
+def _sid(merchant, prefix: str, key: str) -> str:
+    return so.stripe_id(prefix, f"{merchant.slug}:{key}")
+
+
+def simulate_customer(
+    merchant,
+    *,
+    key: str,
+    email: str,
+    name: str,
+    at: datetime,
+    country: str = "DE",
+    description: str = "",
+    metadata: dict | None = None,
+) -> dict:
+    """A customer signs up: customer.created."""
+    customer_id = _sid(merchant, "cus", key)
+    existing = latest_object(merchant, customer_id)
+    if existing is not None:
+        return existing
+    obj = so.customer(
+        id=customer_id,
+        email=email,
+        name=name,
+        created=at,
+        country=country,
+        description=description,
+        metadata=metadata,
+    )
+    emit(merchant, "customer.created", obj, at=at, key=key)
+    return obj
+
+
+def simulate_payment_method(
+    merchant,
+    *,
+    key: str,
+    customer: dict | str,
+    at: datetime,
+    type: str = "card",
+    brand: str = "visa",
+    last4: str | None = None,
+    exp_month: int = 12,
+    exp_year: int = 2029,
+    country: str = "DE",
+    fingerprint_key: str | None = None,
+    make_default: bool = True,
+) -> dict:
+    """A card or SEPA debit mandate attached to the customer: payment_method.attached (+ customer.updated).
+
+    Two payment methods with the same `fingerprint_key` are the same card or account (a shared identifier).
+    """
+    customer_id = customer if isinstance(customer, str) else customer["id"]
+    pm_id = _sid(merchant, "pm", key)
+    existing = latest_object(merchant, pm_id)
+    if existing is not None:
+        return existing
+    fp = so.fingerprint(f"{merchant.slug}:{fingerprint_key or key}")
+    if type == "sepa_debit":
+        details = so.sepa_details(last4=last4 or "3000", fingerprint=fp, country=country)
+    else:
+        details = so.card_details(
+            brand=brand,
+            last4=last4 or TEST_CARDS.get(brand, "4242"),
+            exp_month=exp_month,
+            exp_year=exp_year,
+            fingerprint=fp,
+            country=country,
+        )
+    cust = latest_object(merchant, customer_id) or {}
+    obj = so.payment_method(
+        id=pm_id,
+        customer=customer_id,
+        created=at,
+        type=type,
+        details=details,
+        email=cust.get("email") or "",
+        name=cust.get("name") or "",
+    )
+    emit(merchant, "payment_method.attached", obj, at=at, key=key)
+    if make_default and cust:
+        updated = {**cust, "invoice_settings": {**cust["invoice_settings"], "default_payment_method": pm_id}}
+        emit(
+            merchant,
+            "customer.updated",
+            updated,
+            at=at + timedelta(seconds=1),
+            key=key,
+            previous_attributes={"invoice_settings": cust["invoice_settings"]},
+        )
+    return obj
+
+
+def simulate_charge(
+    merchant,
+    *,
+    key: str,
+    customer: str,
+    pm: dict,
+    amount: int,
+    currency: str,
+    at: datetime,
+    succeeded: bool = True,
+    description: str = "",
+    metadata: dict | None = None,
+    failure_code: str = "card_declined",
+) -> dict:
+    """A payment: charge.succeeded, or charge.failed with Stripe's decline code and message."""
+    charge_id = _sid(merchant, "ch", key)
+    existing = latest_object(merchant, charge_id)
+    if existing is not None:
+        return existing
+    failure_message = (
+        None
+        if succeeded
+        else {
+            "card_declined": "Your card was declined.",
+            "insufficient_funds": "Your card has insufficient funds.",
+            "expired_card": "Your card has expired.",
+        }.get(failure_code, "The payment failed.")
+    )
+    cust = latest_object(merchant, customer) or {}
+    obj = so.charge(
+        id=charge_id,
+        customer=customer,
+        amount=amount,
+        currency=currency,
+        created=at,
+        pm=pm,
+        status="succeeded" if succeeded else "failed",
+        description=description,
+        metadata=metadata,
+        failure_code=None if succeeded else failure_code,
+        failure_message=failure_message,
+        payment_intent=_sid(merchant, "pi", key),
+        email=cust.get("email") or "",
+    )
+    emit(merchant, "charge.succeeded" if succeeded else "charge.failed", obj, at=at, key=key)
+    return obj
+
+
+def simulate_invoice_paid(
+    merchant,
+    *,
+    key: str,
+    subscription: dict,
+    pm: dict,
+    at: datetime,
+    succeeded: bool = True,
+    billing_reason: str = "subscription_cycle",
+) -> dict:
+    """One billing period of a subscription: invoice.paid + charge.succeeded, or
+    invoice.payment_failed + charge.failed. Returns the charge."""
+    price = subscription["items"]["data"][0]["price"]
+    start = at
+    end = add_interval(at, price["recurring"]["interval"])
+    invoice_id = _sid(merchant, "in", key)
+    invoice = so.invoice(
+        id=invoice_id,
+        customer=subscription["customer"],
+        subscription=subscription["id"],
+        price=price,
+        status="paid" if succeeded else "open",
+        created=at,
+        period_start=start,
+        period_end=end,
+        amount=price["unit_amount"],
+        currency=price["currency"],
+        billing_reason=billing_reason,
+    )
+    emit(merchant, "invoice.paid" if succeeded else "invoice.payment_failed", invoice, at=at, key=key)
+    return simulate_charge(
+        merchant,
+        key=key,
+        customer=subscription["customer"],
+        pm=pm,
+        amount=price["unit_amount"],
+        currency=price["currency"],
+        at=at + timedelta(seconds=1),
+        succeeded=succeeded,
+        description="Subscription update"
+        if billing_reason == "subscription_cycle"
+        else "Subscription creation",
+        metadata={"subscription_id": subscription["id"], "invoice_id": invoice_id},
+        failure_code="insufficient_funds",
+    )
+
+
+def product_price(product) -> dict:
+    """The Stripe price of a Teller product (seeded products carry their Stripe ids)."""
+    return so.price(
+        id=product.provider_price_id,
+        product=product.provider_product_id,
+        unit_amount=product.amount,
+        currency=product.currency,
+        interval=product.interval,
+    )
+
+
+def simulate_subscription(
+    merchant,
+    *,
+    key: str,
+    customer: str,
+    product,
+    pm: dict,
+    at: datetime,
+    status: str = "active",
+    trial_days: int = 0,
+    cancel_at_period_end: bool = False,
+    now: datetime | None = None,
+    invoices: str = "all",
+    canceled_after: int | None = None,
+) -> dict:
+    """A subscription's whole life from `at` until `now`, ending in `status`:
+
+    trialing | active | past_due | unpaid | canceled (optionally scheduled to cancel at period end).
+    Emits customer.subscription.created, one invoice + charge per period, the failed payment for
+    past_due / unpaid, and customer.subscription.updated / deleted for the final state.
+    invoices="last" emits invoice events only for the latest period (earlier periods: the charge alone);
+    canceled_after=N ends a canceled subscription after N paid periods (default: shortly before `now`).
+    """
+    now = now or timezone.now()
+    sub_id = _sid(merchant, "sub", key)
+    price = product_price(product)
+    interval = price["recurring"]["interval"]
+    trial_end = at + timedelta(days=trial_days) if trial_days else None
+    billing_start = trial_end or at
+    first_end = trial_end or add_interval(at, interval)
+    sub = so.subscription(
+        id=sub_id,
+        customer=customer,
+        price=price,
+        status="trialing" if trial_days else "active",
+        created=at,
+        current_period_start=at,
+        current_period_end=first_end,
+        trial_start=at if trial_days else None,
+        trial_end=trial_end,
+        default_payment_method=pm["id"],
+        metadata={"teller_seed": key},
+    )
+    if latest_object(merchant, sub_id) is not None:  # simulated before: its life is already written
+        return subscription_state(merchant, sub_id)
+    emit(merchant, "customer.subscription.created", sub, at=at, key=key)
+    if status == "trialing":
+        return _finish_schedule(merchant, key, subscription_state(merchant, sub_id), cancel_at_period_end, at)
+
+    # Every period that started before now (or before the cancellation) is billed.
+    stop = now if status != "canceled" else max(billing_start, now - timedelta(days=20))
+    starts = [billing_start]
+    while add_interval(starts[-1], interval) <= stop and (
+        canceled_after is None or len(starts) < canceled_after
+    ):
+        starts.append(add_interval(starts[-1], interval))
+    for number, start in enumerate(starts, 1):
+        last = number == len(starts)
+        fails = status in ("past_due", "unpaid") and last
+        reason = "subscription_create" if number == 1 else "subscription_cycle"
+        if invoices == "all" or last:
+            simulate_invoice_paid(
+                merchant,
+                key=f"{key}:inv{number}",
+                subscription=sub,
+                pm=pm,
+                at=start,
+                succeeded=not fails,
+                billing_reason=reason,
+            )
+        else:  # the charge alone (it names its subscription): fewer events for a long history
+            simulate_charge(
+                merchant,
+                key=f"{key}:inv{number}",
+                customer=customer,
+                pm=pm,
+                amount=price["unit_amount"],
+                currency=price["currency"],
+                at=start + timedelta(seconds=1),
+                description="Subscription creation" if number == 1 else "Subscription update",
+                metadata={
+                    "subscription_id": sub_id,
+                    "invoice_id": _sid(merchant, "in", f"{key}:inv{number}"),
+                },
+            )
+    last_start = starts[-1]
+    sub = subscription_state(merchant, sub_id)
+    previous = {"status": sub["status"]}
+    item = sub["items"]["data"][0]
+    item["current_period_start"] = so.ts(last_start)
+    item["current_period_end"] = so.ts(add_interval(last_start, interval))
+    final_status = status if status != "canceled" else "active"
+    if (final_status, item["current_period_start"]) != (previous["status"], so.ts(at)):  # renewed or changed
+        sub.update(status=final_status, latest_invoice=_sid(merchant, "in", f"{key}:inv{len(starts)}"))
+        emit(
+            merchant,
+            "customer.subscription.updated",
+            sub,
+            at=last_start + timedelta(seconds=2),
+            key=f"{key}:renew",
+            previous_attributes=previous,
+        )
+    if status == "unpaid":  # Stripe's retries ran out a few days later
+        return subscription_state(merchant, sub_id)
+    if status == "canceled":
+        ended = min(last_start + timedelta(days=9), now - timedelta(days=1))
+        sub = subscription_state(merchant, sub_id)
+        if sub["status"] != "canceled":
+            sub.update(status="canceled", canceled_at=so.ts(ended), ended_at=so.ts(ended))
+            emit(
+                merchant,
+                "customer.subscription.deleted",
+                sub,
+                at=ended,
+                key=f"{key}:cancel",
+                previous_attributes={"status": "active"},
+            )
+        return subscription_state(merchant, sub_id)
+    return _finish_schedule(
+        merchant,
+        key,
+        subscription_state(merchant, sub_id),
+        cancel_at_period_end,
+        last_start + timedelta(days=2),
+    )
+
+
+def _finish_schedule(merchant, key: str, sub: dict, cancel_at_period_end: bool, at: datetime) -> dict:
+    if cancel_at_period_end and not sub["cancel_at_period_end"]:
+        return set_cancel_at_period_end(
+            merchant, subscription_id=sub["id"], cancel_at_period_end=True, at=at, key=f"{key}:schedule"
+        )
+    return sub
+
+
+def simulate_one_time_purchase(
+    merchant, *, key: str, customer: str, product, pm: dict, at: datetime, succeeded: bool = True
+) -> dict:
+    """A one-time product bought through Checkout: checkout.session.completed + the charge (returned)."""
+    session_id = so.stripe_id("cs_test", f"{merchant.slug}:{key}", 58)
+    charge = simulate_charge(
+        merchant,
+        key=key,
+        customer=customer,
+        pm=pm,
+        amount=product.amount,
+        currency=product.currency,
+        at=at,
+        succeeded=succeeded,
+        description=product.name,
+        metadata={"product_id": product.provider_product_id, "checkout_session_id": session_id},
+    )
+    if succeeded and latest_object(merchant, session_id) is None:
+        session = so.checkout_session(
+            id=session_id,
+            amount=product.amount,
+            currency=product.currency,
+            description=product.name,
+            created=at,
+            expires_at=at + timedelta(hours=24),
+            url="",
+            metadata={"product_id": product.provider_product_id},
+            status="complete",
+            payment_status="paid",
+            payment_intent=charge["payment_intent"],
+            customer=customer,
+        )
+        session["url"] = None
+        emit(merchant, "checkout.session.completed", session, at=at + timedelta(seconds=1), key=key)
+    return charge
+
+
+def simulate_refund(
+    merchant,
+    *,
+    key: str,
+    charge_id: str,
+    at: datetime,
+    amount: int | None = None,
+    reason: str = "requested_by_customer",
+) -> dict:
+    """A refund made at the provider (full when `amount` is None): refund.created + charge.refunded."""
+    return create_refund(merchant, charge_id=charge_id, amount=amount, reason=reason, key=key, at=at)
+
+
+def simulate_dispute(
+    merchant,
+    *,
+    key: str,
+    charge_id: str,
+    at: datetime,
+    status: str = "needs_response",
+    reason: str = "fraudulent",
+    amount: int | None = None,
+) -> dict:
+    """A chargeback: charge.dispute.created (+ funds_withdrawn), then updated / closed as won or lost."""
+    dispute_id = _sid(merchant, "dp", key)
+    existing = latest_object(merchant, dispute_id)
+    if existing is not None:
+        return existing
+    charge = charge_state(merchant, charge_id)
+    amount = charge["amount"] if amount is None else amount
+    opened = "warning_needs_response" if status == "warning_needs_response" else "needs_response"
+    dispute = so.dispute(
+        id=dispute_id, charge=charge, amount=amount, status=opened, created=at, reason=reason
+    )
+    emit(merchant, "charge.dispute.created", dispute, at=at, key=key)
+    if opened == "warning_needs_response":
+        return dispute
+    emit(merchant, "charge.dispute.funds_withdrawn", dispute, at=at + timedelta(seconds=1), key=key)
+    if status == "needs_response":
+        return dispute
+    dispute = {**dispute, "status": "under_review"}
+    emit(
+        merchant,
+        "charge.dispute.updated",
+        dispute,
+        at=at + timedelta(days=3),
+        key=key,
+        previous_attributes={"status": opened},
+    )
+    if status == "under_review":
+        return dispute
+    closed_at = at + timedelta(days=40)
+    dispute = {**dispute, "status": status}
+    emit(
+        merchant,
+        "charge.dispute.closed",
+        dispute,
+        at=closed_at,
+        key=key,
+        previous_attributes={"status": "under_review"},
+    )
+    if status == "won":
+        emit(
+            merchant, "charge.dispute.funds_reinstated", dispute, at=closed_at + timedelta(seconds=1), key=key
+        )
+    return dispute
+
+
+def simulate_repayment_paid(
+    merchant, *, session_id: str, at: datetime | None = None, key: str | None = None
+) -> dict:
+    """The customer pays a sandbox repayment link: checkout.session.completed."""
+    return pay_checkout_session(merchant, session_id=session_id, at=at, key=key)

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from .sandbox_views import sandbox_pay
+
+app_name = "sandbox"
+urlpatterns = [
+    path("pay/<str:session_id>/", sandbox_pay, name="pay"),
+]

@@ -1,0 +1,102 @@
+"""Webhook endpoint (Stripe -> inbox) and the staff pages of the inbox (list, detail, replay)."""
+
+import json
+
+from django.contrib import messages
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from common.views import get_for_merchant, merchant_required
+from merchants.models import Merchant
+from merchants.permissions import has_permission
+
+from .inbox import event_enqueue, event_replay, event_store
+from .models import ProviderEvent
+from .webhooks import BadWebhook, webhook_verify
+
+PAGE_SIZE = 50
+REPLAYABLE = (ProviderEvent.Status.FAILED, ProviderEvent.Status.IGNORED)
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request, merchant_slug: str):
+    """Verify, store raw, enqueue after commit, answer at once. Nothing is applied in the request."""
+    merchant = get_object_or_404(Merchant, slug=merchant_slug)
+    try:
+        event = webhook_verify(
+            payload=request.body,
+            signature=request.headers.get("Stripe-Signature", ""),
+            secret=merchant.stripe_webhook_secret,
+        )
+    except BadWebhook as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    stored, created = event_store(merchant=merchant, event=event, now=timezone.now())
+    if created:
+        event_enqueue(stored)
+    return JsonResponse({"received": True, "duplicate": not created})
+
+
+def _filtered_events(request):
+    events = ProviderEvent.objects.for_merchant(request.merchant).defer("payload")
+    status = request.GET.get("status", "")
+    if status in ProviderEvent.Status.values:
+        events = events.filter(status=status)
+    event_type = request.GET.get("type", "").replace("\x00", "").strip()  # PostgreSQL refuses NUL in text
+    if event_type:
+        events = events.filter(type__startswith=event_type[:128])
+    return events, status, event_type
+
+
+@merchant_required("view")
+def event_list(request):
+    """The inbox, newest first, keyset-paginated on id (no COUNT, no OFFSET)."""
+    events, status, event_type = _filtered_events(request)
+    after = request.GET.get("after", "")
+    if after.isdigit():
+        events = events.filter(pk__lt=int(after))
+    rows = list(events.order_by("-pk")[: PAGE_SIZE + 1])
+    page_items, has_next = rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    query = request.GET.copy()
+    query.pop("after", None)
+    if has_next:
+        query["after"] = page_items[-1].pk
+    context = {
+        "events": page_items,
+        "statuses": ProviderEvent.Status.choices,
+        "status": status,
+        "event_type": event_type,
+        "next_url": f"?{query.urlencode()}" if has_next else "",
+        "is_later_page": after.isdigit(),
+        "can_replay": has_permission(request.membership, "event.replay"),
+        "section": "providers",
+    }
+    return render(request, "providers/providerevent_list.html", context)
+
+
+@merchant_required("view")
+def event_detail(request, pk: int):
+    event = get_for_merchant(ProviderEvent, request, pk=pk)
+    context = {
+        "event": event,
+        "payload_json": json.dumps(event.payload, indent=2, sort_keys=True),
+        "transactions": event.transactions.all(),
+        "can_replay": has_permission(request.membership, "event.replay") and event.status in REPLAYABLE,
+        "section": "providers",
+    }
+    return render(request, "providers/providerevent_detail.html", context)
+
+
+@require_POST
+@merchant_required("event.replay")
+def event_replay_view(request, pk: int):
+    event = get_for_merchant(ProviderEvent, request, pk=pk)
+    if event.status not in REPLAYABLE:
+        messages.error(request, "Only failed or ignored events can be replayed.")
+    else:
+        event_replay(event=event)
+        messages.success(request, f"Event {event.provider_event_id} was queued again.")
+    return redirect("providers:event-detail", pk=event.pk)
