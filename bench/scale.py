@@ -1,0 +1,159 @@
+"""Scale benchmark: server-side p50 / p95 of Teller's pages on a bulk-loaded PostgreSQL, next to Django's own
+admin changelist doing the same customer searches (the baseline a superuser would otherwise use).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/teller_scale .venv/bin/python manage.py migrate
+    DATABASE_URL=... .venv/bin/python manage.py seed_bulk --customers 1000000 --transactions-per-customer 10
+    DATABASE_URL=... .venv/bin/python bench/scale.py [--merchant bulk] [--runs 20]
+
+Timings go through Django's test client (the full middleware, view, queries and template stack, no network),
+so they are server time. Each case is warmed up twice, then timed --runs times; the table prints p50, p95,
+the p50 of the process's own CPU time, SQL queries per request, the target, and for searches the ratio to the
+admin changelist.
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ["DEBUG"] = "false"  # no query log kept in memory while timing
+os.environ.setdefault("CONN_MAX_AGE", "600")  # persistent connections, as in production
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from customers.models import Customer  # noqa: E402
+from merchants.models import Membership, Merchant, User  # noqa: E402
+from purchases.models import Product, Purchase  # noqa: E402
+from transactions.models import Transaction  # noqa: E402
+
+
+def percentile(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def measure(client, url, runs, headers=None):
+    headers = headers or {}
+    for _ in range(2):
+        response = client.get(url, headers=headers)
+        assert response.status_code == 200, (url, response.status_code)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url, headers=headers)
+    # Counted now: the next request's request_started signal resets the connection's query log.
+    n_queries = len(queries)
+    timings, cpu = [], []
+    for _ in range(runs):
+        started, cpu_started = time.perf_counter(), time.process_time()
+        client.get(url, headers=headers)
+        timings.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - cpu_started) * 1000)
+    # CPU: this process's own time (Python, templates, driver); wall minus CPU is SQL plus waiting for a core,
+    # which on a shared, loaded machine is most of it.
+    return percentile(timings, 50), percentile(timings, 95), n_queries, percentile(cpu, 50)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--merchant", default="bulk")
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+
+    merchant = Merchant.objects.get(slug=args.merchant)
+    owner = Membership.objects.filter(merchant=merchant, role="OWNER").select_related("user").first().user
+    admin_user = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser(
+        "bench-admin@teller.local", "bench-admin-password"
+    )
+    staff, admin = Client(), Client()
+    staff.force_login(owner)
+    admin.force_login(admin_user)
+
+    customers = Customer.objects.filter(merchant=merchant)
+    sample = customers.order_by("id")[customers.count() // 2 if connection.vendor != "postgresql" else 0:][:1].get()
+    # The customer with the most purchases is the seed's whale (300 purchases, 10,000 transactions):
+    # grouping the purchases is much cheaper than grouping 10M transactions.
+    by_purchases = Purchase.objects.filter(merchant=merchant).values("customer").annotate(n=Count("id"))
+    heaviest = by_purchases.order_by("-n")[:1]
+    whale = Customer.objects.get(pk=heaviest[0]["customer"])
+    whale_transactions = Transaction.objects.filter(customer=whale).count()
+    txn = Transaction.objects.filter(merchant=merchant, customer=sample).first()
+    product = Product.objects.filter(merchant=merchant).first()
+    name_fragment = sample.name.split()[-1][:5]
+    n_customers = customers.count()
+    n_transactions = Transaction.objects.filter(merchant=merchant).count()
+    print(f"merchant {merchant.slug}: {n_customers:,} customers, {n_transactions:,} transactions; "
+          f"heaviest customer {whale.public_id} with {whale_transactions:,} transactions; runs={args.runs}\n")
+
+    searches = {
+        "search by email": sample.email,
+        "search by name fragment": name_fragment,
+        "search by public id": sample.public_id,
+        "search by provider id": sample.provider_customer_id,
+    }
+    cases = [("customers list", "/customers/", None, 100)]
+    cases += [(f"customers {label}", f"/customers/?q={value}", f"/admin/customers/customer/?q={value}", 100)
+              for label, value in searches.items()]
+    cases += [
+        ("customers filter product", f"/customers/?product={product.pk}", None, 100),
+        ("customers filter provider", "/customers/?provider=STRIPE", None, 100),
+        ("customers filter access code", "/customers/?access_code=yes", None, 100),
+        ("customers filter blocked", "/customers/?blocked=yes", None, 100),
+        ("customers sort oldest", "/customers/?sort=oldest", None, 100),
+        ("transactions table", "/transactions/", None, 150),
+        ("transactions type=refund", "/transactions/?type=CHARGEBACK", None, 150),
+        ("transactions status=failed", "/transactions/?status=FAILED", None, 150),
+        ("transactions method=sepa", "/transactions/?method=sepa_debit", None, 150),
+        ("transactions date range", "/transactions/?date_from=2025-01-01&date_to=2025-03-31", None, 150),
+        ("transactions search txn id", f"/transactions/?q={txn.provider_id}", None, 150),
+        ("transactions search email", f"/transactions/?q={sample.email}", None, 150),
+        ("transactions blocked detail", "/transactions/?blocked=yes", None, 150),
+    ]
+    page = f"/customers/{whale.public_id}/"
+    hx = {"HX-Request": "true"}
+    cases += [(f"whale page tab {tab}", f"{page}?tab={tab}", None, 150) for tab in ("details", "stats", "info", "activity")]
+    cases += [
+        ("whale tab stats (htmx partial)", f"{page}?tab=stats", None, 150),
+        ("whale products (partial)", f"{page}products/", None, 150),
+        ("whale payment methods (partial)", f"{page}payment-methods/", None, 150),
+    ]
+    first_purchase = whale.purchases.order_by("id").first()
+    if first_purchase:
+        cases.append(("whale product transactions (partial)",
+                      f"{page}products/{first_purchase.pk}/transactions/", None, 150))
+
+    header = (f"{'case':42} {'p50 ms':>8} {'p95 ms':>8} {'cpu p50':>8} {'queries':>8} {'target':>7}  {'admin p95':>10} "
+              f"{'× faster':>9}")
+    print(header)
+    print("-" * len(header))
+    misses = []
+    for label, url, admin_url, target in cases:
+        use_hx = hx if "(htmx partial)" in label or "(partial)" in label else None
+        p50, p95, n_queries, cpu = measure(staff, url, args.runs, use_hx)
+        admin_text = ratio_text = ""
+        if admin_url:
+            _, admin_p95, _, _ = measure(admin, admin_url, max(5, args.runs // 4))
+            ratio = admin_p95 / p95 if p95 else float("inf")
+            admin_text, ratio_text = f"{admin_p95:10.1f}", f"{ratio:8.1f}×"
+            if ratio < 5:
+                misses.append(f"{label}: only {ratio:.1f}× faster than the admin")
+        ok = "ok" if p95 < target else "MISS"
+        if p95 >= target:
+            misses.append(f"{label}: p95 {p95:.1f} ms ≥ {target} ms")
+        print(f"{label:42} {p50:8.1f} {p95:8.1f} {cpu:8.1f} {n_queries:8d} {target:>5}{ok:>3}  {admin_text:>10} "
+              f"{ratio_text:>9}")
+    print()
+    print("all targets met" if not misses else "targets missed:\n  " + "\n  ".join(misses))
+
+
+if __name__ == "__main__":
+    main()
