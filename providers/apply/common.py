@@ -57,8 +57,21 @@ def is_stale(row, stamp: datetime) -> bool:
     return row.provider_updated_at is not None and stamp < row.provider_updated_at
 
 
-def upsert(model, *, merchant, key: dict, stamp: datetime, fill: Callable, event=None):
+def upsert(
+    model,
+    *,
+    merchant,
+    key: dict,
+    stamp: datetime,
+    fill: Callable,
+    event=None,
+    would_reopen: Callable | None = None,
+):
     """Lock-or-insert the row keyed by `key`, call fill(row, is_new) unless the row is newer than `stamp`.
+
+    `would_reopen(row)` says whether applying would move the row out of a final state (a canceled
+    subscription back to active). Stripe's clock has 1 s resolution, so two events of one object often
+    share a `created` second and arrive in any order; at equal times the final state wins.
 
     Returns (row, applied). A concurrent insert of the same key loses on the unique constraint; we then
     retry once as an update of the winner's row.
@@ -66,7 +79,10 @@ def upsert(model, *, merchant, key: dict, stamp: datetime, fill: Callable, event
     for attempt in (1, 2):
         row = model.objects.select_for_update().filter(merchant=merchant, **key).first()
         if row is not None:
-            if is_stale(row, stamp):
+            tie_lost = (
+                would_reopen is not None and stamp == row.provider_updated_at and would_reopen(row)
+            )
+            if is_stale(row, stamp) or tie_lost:
                 note_stale(event)
                 return row, False
             fill(row, False)

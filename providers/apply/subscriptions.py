@@ -30,6 +30,9 @@ STATUS_MAP = {
     "canceled": Purchase.Status.CANCELED,
 }
 # Moving from a live status to one of these ends the customer's access (revocation listens to the signal).
+# A subscription never leaves these (Stripe: canceled and incomplete_expired are terminal).
+FINAL_STATUSES = (Purchase.Status.CANCELED, Purchase.Status.INCOMPLETE_EXPIRED)
+
 ACCESS_ENDING_STATUSES = (
     Purchase.Status.CANCELED,
     Purchase.Status.UNPAID,
@@ -117,6 +120,7 @@ def apply_subscription(*, merchant, obj: dict, now: datetime, event=None) -> Pur
             stamp=stamp,
             fill=fill,
             event=event,
+            would_reopen=lambda row: row.status in FINAL_STATUSES and status not in FINAL_STATUSES,
         )
         if (
             applied

@@ -151,3 +151,26 @@ def test_subscription_events_in_any_order_end_in_the_newest_state(post_event, or
         for i, name in enumerate(order)
         if any(events[later]["created"] > events[name]["created"] for later in order[:i])
     )
+
+
+@pytest.mark.parametrize("deleted_first", [True, False], ids=["deleted-first", "created-first"])
+def test_events_of_the_same_second_never_reopen_a_canceled_subscription(post_event, deleted_first):
+    # Stripe stamps events to the second: "created" and "deleted" of a quickly cancelled subscription
+    # share one, and deliveries arrive in any order. Canceled is final, so it wins the tie.
+    second = int(time.time()) - 50
+    created = sp.event(
+        "customer.subscription.created", sp.subscription(id="sub_T", customer="cus_T"), created=second
+    )
+    deleted = sp.event(
+        "customer.subscription.deleted",
+        sp.subscription(id="sub_T", customer="cus_T", status="canceled", canceled_at=second, ended_at=second),
+        created=second,
+    )
+
+    for event in (deleted, created) if deleted_first else (created, deleted):
+        assert post_event(event).status_code == 200
+
+    purchase = Purchase.objects.get(provider_subscription_id="sub_T")
+    assert (purchase.status, purchase.ended_at is not None) == (Purchase.Status.CANCELED, True)
+    skipped = ProviderEvent.objects.filter(error="stale, skipped").values_list("type", flat=True)
+    assert list(skipped) == (["customer.subscription.created"] if deleted_first else [])
