@@ -24,3 +24,8 @@ app.conf.broker_transport_options = {
     "interval_max": 0.2,
 }
 app.autodiscover_tasks()
+
+# Celery's Django fixup closes every database connection before and after each task unless DB_REUSE_MAX is
+# set, so each event paid for a new PostgreSQL connection. Teller keeps them and applies Django's own policy
+# instead (CONN_MAX_AGE, CONN_HEALTH_CHECKS, broken connections dropped): see common.tasks.
+app.conf.CELERY_DB_REUSE_MAX = 10_000

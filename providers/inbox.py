@@ -1,16 +1,23 @@
-"""The inbox: store every provider event raw, enqueue it, and apply it exactly once.
+"""The inbox: store every provider event raw, wake an applier, and apply each event exactly once.
 
-event_store runs in the webhook request (fast: one insert); event_enqueue hands the id to Celery after the
-commit; event_process (in the worker) locks the event row with SKIP LOCKED so two deliveries of the same
-task can never apply it twice, applies the object through providers.apply, and records the outcome.
+- event_store runs in the webhook request: one INSERT, nothing else touches the domain tables.
+- event_enqueue wakes the merchant's applier after the commit. Wakes are deduplicated in the cache (one
+  queued drain per merchant at a time), so a burst of webhooks costs one Celery message, not one each.
+- event_process_batch (the drain task, in the worker) locks up to BATCH_SIZE never-tried events of a merchant
+  with SKIP LOCKED, oldest first, and applies them in ONE transaction, each in its own savepoint: a failing
+  event rolls back alone. Two drains never take the same event; a killed worker rolls its batch back.
+- An event whose apply failed transiently leaves the batch and retries alone (event_process via the
+  process_event task, with backoff); so do events the sweep finds still RECEIVED (broker down, lost wake).
 """
 
 import logging
 from datetime import UTC, datetime
 
+from django.core.cache import cache
 from django.db import IntegrityError, OperationalError, transaction
 
 from .apply import NotYetKnown, apply_object
+from .apply.common import inbox_scope
 from .base import ProviderUnavailable
 from .models import ProviderEvent
 
@@ -35,6 +42,15 @@ APPLIED_TYPES = frozenset(
         "checkout.session.completed", "checkout.session.async_payment_succeeded",
     }
 )  # fmt: skip
+
+# Attempts per event: the first usually in a batch, the others through the process_event task's retries.
+MAX_ATTEMPTS = 5
+# Events applied per transaction by a drain: large enough to amortise the commit and the task, small enough
+# that the rows a batch locks are held for well under a second.
+BATCH_SIZE = 50
+WAKE_KEY = "teller:inbox-wake:{merchant_id}"
+# A wake whose drain was lost (worker died before starting it) stops suppressing new wakes after this.
+WAKE_TTL_SECONDS = 30
 
 # Failures worth retrying: the database or provider was briefly unavailable, or a related object is late.
 TRANSIENT_ERRORS = (OperationalError, ProviderUnavailable, NotYetKnown)
@@ -66,15 +82,47 @@ def event_store(*, merchant, event: dict, now: datetime) -> tuple[ProviderEvent,
 
 
 def event_enqueue(provider_event: ProviderEvent) -> None:
-    """Queue the event for a worker once the surrounding transaction commits.
+    """Wake the merchant's applier once the surrounding transaction commits.
 
     If the broker is down the event stays RECEIVED; the periodic sweep enqueues it later.
     """
-    event_id = provider_event.pk
-    transaction.on_commit(lambda: send_to_worker(event_id))
+    merchant_id = provider_event.merchant_id
+    transaction.on_commit(lambda: wake_applier(merchant_id))
+
+
+def wake_applier(merchant_id: int) -> bool:
+    """Queue a drain of the merchant's new events unless one is already queued and not yet started."""
+    from .tasks import drain_events
+
+    key = WAKE_KEY.format(merchant_id=merchant_id)
+    try:
+        if not cache.add(key, 1, timeout=WAKE_TTL_SECONDS):
+            return True  # a queued drain will see this event: it clears the key before it looks
+    except Exception:  # the cache (Redis) is unreachable: wake anyway, a duplicate drain is harmless
+        key = None
+    try:
+        drain_events.apply_async((merchant_id,), retry=False)
+        return True
+    except Exception:  # the broker is unreachable: the sweep picks the events up later
+        logger.warning("merchant %s applier not woken (broker unavailable); left for the sweep", merchant_id)
+        if key is not None:
+            try:
+                cache.delete(key)
+            except Exception:
+                pass
+        return False
+
+
+def clear_wake(merchant_id: int) -> None:
+    """Called by a drain before it looks for events: any event stored after this wakes another drain."""
+    try:
+        cache.delete(WAKE_KEY.format(merchant_id=merchant_id))
+    except Exception:
+        logger.warning("inbox wake key of merchant %s not cleared (cache unavailable)", merchant_id)
 
 
 def send_to_worker(event_id: int) -> bool:
+    """Queue one event on its own (the sweep, replays, retries)."""
     from .tasks import process_event
 
     try:
@@ -85,13 +133,67 @@ def send_to_worker(event_id: int) -> bool:
         return False
 
 
-def event_process(*, event_id: int, now: datetime, final_attempt: bool = True) -> ProviderEvent | None:
-    """Apply a stored event once. Returns None when another worker holds it right now.
+STATUS_FIELDS = ["status", "error", "attempts", "processed_at", "customer", "purchase"]
 
-    A transient failure leaves it RECEIVED (to be retried) unless this is the final attempt; any other failure
-    marks it FAILED. The error is kept on the row and re-raised so the task can decide to retry.
+
+def _apply_one(event: ProviderEvent, *, now: datetime, final_attempt: bool, savepoint: bool = True):
+    """Apply a locked event and set its outcome on the instance (not saved); return the error, if any.
+
+    With `savepoint` a failure rolls back this event alone: a transient one leaves it RECEIVED (to be
+    retried) unless this is the final attempt; any other marks it FAILED. Without it (an optimistic batch)
+    the error propagates and the caller rolls the whole batch back.
     """
-    failure = None
+    event.attempts += 1
+    event.processed_at = now
+    if event.type not in APPLIED_TYPES:
+        event.status, event.error = ProviderEvent.Status.IGNORED, ""
+        return None
+    linked = (event.customer_id, event.purchase_id)
+    event.apply_note = ""
+    event.inbox_saves_links = True
+    event.pending_transaction_ids = set()
+    obj = (event.payload.get("data") or {}).get("object") or {}
+    try:
+        with transaction.atomic(savepoint=savepoint), inbox_scope(optimistic=not savepoint):
+            apply_object(merchant=event.merchant, obj=obj, now=now, event=event)
+        event.status, event.error = ProviderEvent.Status.PROCESSED, event.apply_note
+        return None
+    except Exception as exc:  # recorded on the row; returned for the caller's retry policy
+        if not savepoint:
+            raise
+        event.customer_id, event.purchase_id = linked  # what the rolled-back apply linked is gone
+        event.pending_transaction_ids = set()
+        transient = isinstance(exc, TRANSIENT_ERRORS)
+        event.status = (
+            ProviderEvent.Status.RECEIVED if transient and not final_attempt else ProviderEvent.Status.FAILED
+        )
+        event.error = f"{type(exc).__name__}: {exc}"[:5000]
+        if event.status == ProviderEvent.Status.FAILED:
+            logger.error("provider event %s failed", event.provider_event_id, exc_info=exc)
+        return exc
+
+
+def _save_outcomes(events: list[ProviderEvent]) -> None:
+    """Write the events' statuses and the transactions they touched (two statements for a whole batch)."""
+    if len(events) == 1:
+        events[0].save(update_fields=STATUS_FIELDS)
+    elif events:
+        ProviderEvent.objects.bulk_update(events, STATUS_FIELDS)
+    through = ProviderEvent.transactions.through
+    links = [
+        through(providerevent_id=event.pk, transaction_id=txn_id)
+        for event in events
+        for txn_id in sorted(getattr(event, "pending_transaction_ids", ()))
+    ]
+    if links:
+        through.objects.bulk_create(links, ignore_conflicts=True)
+
+
+def event_process(*, event_id: int, now: datetime, final_attempt: bool = True) -> ProviderEvent | None:
+    """Apply one stored event once. Returns None when another worker holds it right now.
+
+    The error of a failed apply is kept on the row and re-raised so the task can decide to retry.
+    """
     with transaction.atomic():
         event = (
             ProviderEvent.objects.select_for_update(skip_locked=True, of=("self",))
@@ -101,35 +203,65 @@ def event_process(*, event_id: int, now: datetime, final_attempt: bool = True) -
         )
         if event is None or event.status in (ProviderEvent.Status.PROCESSED, ProviderEvent.Status.IGNORED):
             return event
-        event.attempts += 1
-        event.processed_at = now
-        if event.type not in APPLIED_TYPES:
-            event.status, event.error = ProviderEvent.Status.IGNORED, ""
-        else:
-            linked = (event.customer_id, event.purchase_id)
-            try:
-                with transaction.atomic():
-                    event.apply_note = ""
-                    event.inbox_saves_links = True
-                    obj = (event.payload.get("data") or {}).get("object") or {}
-                    apply_object(merchant=event.merchant, obj=obj, now=now, event=event)
-                event.status, event.error = ProviderEvent.Status.PROCESSED, event.apply_note
-            except Exception as exc:  # recorded on the row; re-raised below for the task's retry policy
-                failure = exc
-                event.customer_id, event.purchase_id = linked  # what the rolled-back apply linked is gone
-                transient = isinstance(exc, TRANSIENT_ERRORS)
-                event.status = (
-                    ProviderEvent.Status.RECEIVED
-                    if transient and not final_attempt
-                    else ProviderEvent.Status.FAILED
-                )
-                event.error = f"{type(exc).__name__}: {exc}"[:5000]
-                if event.status == ProviderEvent.Status.FAILED:
-                    logger.exception("provider event %s failed", event.provider_event_id)
-        event.save(update_fields=["status", "error", "attempts", "processed_at", "customer", "purchase"])
+        failure = _apply_one(event, now=now, final_attempt=final_attempt)
+        _save_outcomes([event])
     if failure is not None:
         raise failure
     return event
+
+
+class _RedoCarefully(Exception):
+    """An event of an optimistic batch failed: roll the batch back and apply it one savepoint per event."""
+
+
+def event_process_batch(*, merchant_id: int, now: datetime, limit: int = BATCH_SIZE) -> int:
+    """Apply up to `limit` never-tried events of one merchant in one transaction; returns how many it took.
+
+    Events are applied oldest first (by Stripe's `created`), so a charge usually lands before its refund.
+    First optimistically, with no savepoints at all; if any event fails, that transaction is rolled back and
+    the batch is applied again with a savepoint per event, so the failing event is recorded (or handed to
+    its own retrying task) and the others are applied.
+    """
+    try:
+        return _batch(merchant_id=merchant_id, now=now, limit=limit, optimistic=True)
+    except _RedoCarefully:
+        return _batch(merchant_id=merchant_id, now=now, limit=limit, optimistic=False)
+
+
+def _batch(*, merchant_id: int, now: datetime, limit: int, optimistic: bool) -> int:
+    retry_ids = []
+    with transaction.atomic():
+        events = list(
+            ProviderEvent.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("merchant")
+            .filter(merchant_id=merchant_id, status=ProviderEvent.Status.RECEIVED, attempts=0)
+            .order_by("provider_created_at", "pk")[:limit]
+        )
+        if optimistic:
+            try:
+                for event in events:
+                    _apply_one(event, now=now, final_attempt=False, savepoint=False)
+            except Exception as exc:
+                raise _RedoCarefully from exc  # leaving the atomic block rolls the batch back
+        else:
+            for event in events:
+                _apply_one(event, now=now, final_attempt=False)
+                if event.status == ProviderEvent.Status.RECEIVED:
+                    retry_ids.append(event.pk)
+        _save_outcomes(events)
+        for event_id in retry_ids:
+            transaction.on_commit(lambda event_id=event_id: _retry_later(event_id))
+    return len(events)
+
+
+def _retry_later(event_id: int) -> None:
+    """The batch was attempt 1: the event continues as the process_event task's first retry."""
+    from .tasks import backoff_seconds, process_event
+
+    try:
+        process_event.apply_async((event_id,), countdown=backoff_seconds(0), retries=1, retry=False)
+    except Exception:
+        logger.warning("provider event %s: retry not queued (broker down); left for the sweep", event_id)
 
 
 def event_replay(*, event: ProviderEvent) -> None:
@@ -139,4 +271,4 @@ def event_replay(*, event: ProviderEvent) -> None:
             pk=event.pk, status__in=[ProviderEvent.Status.FAILED, ProviderEvent.Status.IGNORED]
         ).update(status=ProviderEvent.Status.RECEIVED, error="")
         if updated:
-            event_enqueue(event)
+            transaction.on_commit(lambda: send_to_worker(event.pk))

@@ -1,15 +1,25 @@
-"""Celery tasks of the sync pipeline: apply one event, sweep what was never enqueued, replay."""
+"""Celery tasks of the sync pipeline: drain a merchant's new events, apply one event, sweep, replay."""
 
 import random
+import time
 from datetime import timedelta
 
 from celery import shared_task
 from django.utils import timezone
 
-from .inbox import TRANSIENT_ERRORS, event_process, send_to_worker
+from .inbox import (
+    MAX_ATTEMPTS,
+    TRANSIENT_ERRORS,
+    clear_wake,
+    event_process,
+    event_process_batch,
+    send_to_worker,
+    wake_applier,
+)
 from .models import ProviderEvent
 
-MAX_ATTEMPTS = 5
+# A drain hands over to a fresh one after this long, so one merchant's burst cannot hold a worker forever.
+DRAIN_BUDGET_SECONDS = 10
 SWEEP_AFTER = timedelta(seconds=30)
 SWEEP_BATCH = 500
 
@@ -32,6 +42,27 @@ def process_event(self, event_id: int) -> str:
     except Exception:
         return "failed"  # deterministic: already recorded FAILED, replayable from the events page
     return "skipped" if event is None else event.status
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_ATTEMPTS - 1)
+def drain_events(self, merchant_id: int) -> int:
+    """Apply the merchant's new events in batches until none is left (or the time budget is spent)."""
+    clear_wake(merchant_id)
+    started = time.monotonic()
+    applied = 0
+    try:
+        while True:
+            taken = event_process_batch(merchant_id=merchant_id, now=timezone.now())
+            applied += taken
+            if taken == 0:
+                return applied
+            if time.monotonic() - started > DRAIN_BUDGET_SECONDS:
+                wake_applier(merchant_id)
+                return applied
+    except TRANSIENT_ERRORS as exc:  # the database went away mid-batch: that batch rolled back, try again
+        if self.request.retries >= self.max_retries:
+            return applied  # what is left stays RECEIVED: the sweep takes it event by event
+        raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries)) from exc
 
 
 @shared_task

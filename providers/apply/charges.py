@@ -2,7 +2,6 @@
 
 from datetime import datetime
 
-from django.db import transaction
 from django.db.models import Sum
 
 from customers.models import Customer, Identifier
@@ -11,6 +10,7 @@ from transactions.models import Transaction
 
 from .common import (
     NotYetKnown,
+    apply_atomic,
     customer_for,
     identifier_link,
     identifier_upsert,
@@ -89,15 +89,22 @@ def _refunded_sum(charge: Transaction) -> int:
     return total or 0
 
 
-def recompute_charge_status(charge: Transaction, *, provider_status: str | None = None) -> None:
-    """Derive the charge's status from its own outcome, its refunds and its disputes (never stored twice)."""
+def recompute_charge_status(
+    charge: Transaction, *, provider_status: str | None = None, disputes: list | None = None
+) -> None:
+    """Derive the charge's status from its own outcome, its refunds and its disputes (never stored twice).
+
+    `disputes` are the statuses of its chargebacks, read from the database when not given."""
     if provider_status == "failed" or (provider_status is None and charge.status == T.FAILED):
         charge.status = T.FAILED
         return
     if provider_status == "pending" or (provider_status is None and charge.status == T.PENDING):
         charge.status = T.PENDING
         return
-    disputes = list(charge.children.filter(kind=Transaction.Kind.CHARGEBACK).values_list("status", flat=True))
+    if disputes is None:
+        disputes = list(
+            charge.children.filter(kind=Transaction.Kind.CHARGEBACK).values_list("status", flat=True)
+        )
     if any(s in (T.LOST, *REPAYMENT_STATUSES) for s in disputes):
         charge.status = T.CHARGED_BACK
     elif any(s in Transaction.OPEN_DISPUTE_STATUSES for s in disputes) or (
@@ -177,7 +184,7 @@ def apply_charge(*, merchant, obj: dict, now: datetime, event=None) -> Transacti
     """Upsert a CHARGE transaction with method snapshot, identifiers, purchase and refunds."""
     stamp = stamp_of(event, now)
     occurred_at = ts(obj.get("created")) or stamp
-    with transaction.atomic():
+    with apply_atomic():
         customer = customer_for(merchant, obj_id(obj.get("customer")))
         identifiers = _charge_identifiers(merchant, obj)
         for identifier in identifiers.values():
@@ -207,8 +214,10 @@ def apply_charge(*, merchant, obj: dict, now: datetime, event=None) -> Transacti
             has_dispute = not is_new and txn.children.filter(kind=Transaction.Kind.CHARGEBACK).exists()
             if obj.get("disputed") and not txn.disputed_amount and not has_dispute:
                 txn.disputed_amount = txn.amount
-            txn.status = T.PENDING  # placeholder; recomputed below once the row exists
-            if not is_new:
+            if is_new:  # nothing can hang under a charge that does not exist yet
+                txn.status = T.PENDING  # stays so unless the provider says how it ended
+                recompute_charge_status(txn, provider_status=obj.get("status"), disputes=[])
+            else:
                 txn.refunded_amount = min(txn.amount, max(txn.refunded_amount, _refunded_sum(txn)))
                 recompute_charge_status(txn, provider_status=obj.get("status"))
 
@@ -221,9 +230,6 @@ def apply_charge(*, merchant, obj: dict, now: datetime, event=None) -> Transacti
             event=event,
         )
         if applied:
-            if txn.status == T.PENDING and obj.get("status") != "pending":
-                recompute_charge_status(txn, provider_status=obj.get("status"))
-                txn.save(update_fields=["status"])
             purchase = _purchase_for_charge(merchant, obj, customer, txn)
             if purchase is not None and txn.purchase_id != purchase.pk:
                 txn.purchase = purchase
@@ -277,7 +283,7 @@ def _inherit(txn: Transaction, parent: Transaction) -> None:
 def apply_refund(*, merchant, obj: dict, now: datetime, event=None) -> Transaction:
     """Upsert a REFUND under its charge; the charge's refunded amount is recomputed from its refunds."""
     stamp = stamp_of(event, now)
-    with transaction.atomic():
+    with apply_atomic():
         charge = _parent_charge(merchant, obj, now, event)
 
         def fill(txn: Transaction, is_new: bool) -> None:
@@ -311,7 +317,7 @@ def apply_dispute(*, merchant, obj: dict, now: datetime, event=None) -> Transact
     """Upsert a CHARGEBACK under its charge, mark the charge, record reinstatements and fees."""
     stamp = stamp_of(event, now)
     event_type = getattr(event, "type", "") or ""
-    with transaction.atomic():
+    with apply_atomic():
         charge = _parent_charge(merchant, obj, now, event)
         status = DISPUTE_STATUS_MAP.get(obj.get("status") or "", T.NEEDS_RESPONSE)
         balance_txns = [b for b in obj.get("balance_transactions") or [] if isinstance(b, dict)]

@@ -1,12 +1,45 @@
 """Shared pieces of the apply step: timestamps, ordering guard, upserts that survive concurrent duplicates."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
 
 from customers.identifiers import normalize
 from customers.models import Customer, CustomerIdentifier, Identifier
+
+# Set while the inbox applies an event: it holds its own savepoint around the apply (or, in an optimistic
+# batch, none at all: a failure there rolls the whole batch back and it is redone one savepoint per event).
+_IN_INBOX: ContextVar[bool] = ContextVar("teller_apply_in_inbox", default=False)
+_OPTIMISTIC: ContextVar[bool] = ContextVar("teller_apply_optimistic", default=False)
+
+
+@contextmanager
+def inbox_scope(*, optimistic: bool) -> Iterator[None]:
+    tokens = (_IN_INBOX.set(True), _OPTIMISTIC.set(optimistic))
+    try:
+        yield
+    finally:
+        _IN_INBOX.reset(tokens[0])
+        _OPTIMISTIC.reset(tokens[1])
+
+
+def apply_atomic():
+    """The transaction of one apply: a savepoint of its own, unless the inbox already holds one for it (a
+    staff action that calls apply inside its transaction and catches an error keeps a usable transaction)."""
+    return transaction.atomic(savepoint=not _IN_INBOX.get())
+
+
+def _insert(row) -> None:
+    """INSERT the row. A unique conflict raises IntegrityError; outside an optimistic batch the caller's
+    transaction survives it (a savepoint), inside one the batch is redone carefully anyway."""
+    if _OPTIMISTIC.get():
+        row.save(force_insert=True)
+    else:
+        with transaction.atomic():
+            row.save(force_insert=True)
 
 
 class NotYetKnown(Exception):
@@ -93,11 +126,10 @@ def upsert(
         fill(row, True)
         row.provider_updated_at = stamp
         try:
-            with transaction.atomic():
-                row.save(force_insert=True)
+            _insert(row)
             return row, True
         except IntegrityError:
-            if attempt == 2:
+            if attempt == 2 or _OPTIMISTIC.get():
                 raise
     raise AssertionError("unreachable")
 
@@ -105,13 +137,17 @@ def upsert(
 def get_or_create_safe(model, *, defaults: dict | None = None, **key):
     """get_or_create that tolerates a concurrent insert of the same unique key.
 
-    INSERT ... ON CONFLICT DO NOTHING needs no savepoint (two round trips instead of four on a miss). The
-    `created` flag is True when this call attempted the insert; a concurrent twin may have won instead, so
-    callers only use it for idempotent follow-ups.
+    INSERT ... ON CONFLICT DO NOTHING needs no savepoint (two round trips instead of four on a miss); in an
+    optimistic batch a plain INSERT ... RETURNING is one. The `created` flag is True when this call attempted
+    the insert; a concurrent twin may have won instead, so callers only use it for idempotent follow-ups.
     """
     row = model.objects.filter(**key).first()
     if row is not None:
         return row, False
+    if _OPTIMISTIC.get():
+        row = model(**key, **(defaults or {}))
+        row.save(force_insert=True)
+        return row, True
     model.objects.bulk_create([model(**key, **(defaults or {}))], ignore_conflicts=True)
     return model.objects.get(**key), True
 
@@ -235,8 +271,11 @@ def link_event(event, *, customer=None, purchase=None, transactions=()) -> None:
     if purchase is not None and event.purchase_id != purchase.pk:
         event.purchase = purchase
         fields.append("purchase")
-    if fields and not getattr(event, "inbox_saves_links", False):  # event_process saves them with the status
+    inbox = getattr(event, "inbox_saves_links", False)  # the inbox saves them with the event's status
+    if fields and not inbox:
         event.save(update_fields=fields)
     txns = [t for t in transactions if t is not None and t.pk]
-    if txns:
+    if txns and inbox:
+        event.pending_transaction_ids.update(t.pk for t in txns)
+    elif txns:
         event.transactions.add(*txns)

@@ -2,11 +2,10 @@
 
 from datetime import datetime
 
-from django.db import transaction
-
 from customers.models import Customer, Identifier, PaymentMethod
 
 from .common import (
+    apply_atomic,
     customer_for,
     identifier_link,
     identifier_upsert,
@@ -44,7 +43,7 @@ def apply_customer(*, merchant, obj: dict, now: datetime, event=None) -> Custome
             customer.providers_used = [*(customer.providers_used or []), merchant.provider]
         customer.deleted_at = (customer.deleted_at or stamp) if deleted else None
 
-    with transaction.atomic():
+    with apply_atomic():
         customer, applied = upsert(
             Customer,
             merchant=merchant,
@@ -91,7 +90,7 @@ def apply_payment_method(*, merchant, obj: dict, now: datetime, event=None) -> P
         obj.get("customer") is None and event is None
     )
 
-    with transaction.atomic():
+    with apply_atomic():
         customer = customer_for(merchant, obj_id(obj.get("customer")))
         identifier = method_identifier(merchant, method_type, details)
 

@@ -2,12 +2,11 @@
 
 from datetime import datetime
 
-from django.db import transaction
-
 from purchases.models import Product, Purchase
 from purchases.signals import purchase_access_ended
 
 from .common import (
+    apply_atomic,
     customer_for,
     get_or_create_safe,
     is_stale,
@@ -83,7 +82,7 @@ def apply_subscription(*, merchant, obj: dict, now: datetime, event=None) -> Pur
     recurring = price.get("recurring") or {}
     status = STATUS_MAP.get(obj.get("status") or "", Purchase.Status.INCOMPLETE)
 
-    with transaction.atomic():
+    with apply_atomic():
         customer = customer_for(merchant, obj_id(obj.get("customer")))
         if customer is None:
             raise ValueError(f"Subscription {obj.get('id')} has no customer")
@@ -167,7 +166,7 @@ def apply_invoice(*, merchant, obj: dict, now: datetime, event=None) -> Purchase
 
     stamp = stamp_of(event, now)
     sub_id = invoice_subscription_id(obj)
-    with transaction.atomic():
+    with apply_atomic():
         purchase = None
         if sub_id:
             purchase = (

@@ -1,0 +1,143 @@
+"""The drain: a merchant's new events applied in batches, one transaction each, woken once per burst."""
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from customers.models import Customer
+from providers.inbox import (
+    BATCH_SIZE,
+    WAKE_KEY,
+    event_enqueue,
+    event_process_batch,
+    event_store,
+)
+from providers.models import ProviderEvent
+from providers.tasks import drain_events
+from transactions.models import Transaction
+
+from . import stripe_payloads as sp
+
+
+def _store(merchant, events: list[dict]) -> list[ProviderEvent]:
+    return [event_store(merchant=merchant, event=e, now=timezone.now())[0] for e in events]
+
+
+def _customers_and_charges(n: int, tag: str) -> list[dict]:
+    out = []
+    for i in range(n):
+        out.append(
+            sp.event(
+                "customer.created",
+                sp.customer(id=f"cus_{tag}{i}", email=f"{tag}{i}@example.org"),
+                created=1_700_000_000 + 2 * i,
+            )
+        )
+        out.append(
+            sp.event(
+                "charge.succeeded",
+                sp.charge(id=f"ch_{tag}{i}", customer=f"cus_{tag}{i}", amount=700),
+                created=1_700_000_001 + 2 * i,
+            )
+        )
+    return out
+
+
+@pytest.fixture(autouse=True)
+def _clean_wakes(stripe_merchant):
+    cache.delete(WAKE_KEY.format(merchant_id=stripe_merchant.pk))
+    yield
+    cache.delete(WAKE_KEY.format(merchant_id=stripe_merchant.pk))
+
+
+def test_a_batch_applies_events_oldest_first_and_records_each_outcome(stripe_merchant):
+    # Delivered newest first: the charge's refund arrives before the charge, the batch still applies both.
+    charge = sp.charge(id="ch_ORD", customer="cus_ORD", amount=1000)
+    refund = sp.event("refund.created", sp.refund("ch_ORD", 400, id="re_ORD"), created=1_700_000_050)
+    events = _store(stripe_merchant, [refund, sp.event("charge.succeeded", charge, created=1_700_000_010)])
+
+    assert event_process_batch(merchant_id=stripe_merchant.pk, now=timezone.now()) == 2
+
+    rows = ProviderEvent.objects.filter(pk__in=[e.pk for e in events])
+    assert set(rows.values_list("status", "attempts")) == {("PROCESSED", 1)}
+    assert Transaction.objects.get(provider_id="ch_ORD").status == "PARTIALLY_REFUNDED"
+    refund_event = rows.get(type="refund.created")
+    assert "re_ORD" in set(refund_event.transactions.values_list("provider_id", flat=True))
+    assert event_process_batch(merchant_id=stripe_merchant.pk, now=timezone.now()) == 0
+
+
+def test_a_failing_event_is_recorded_alone_and_the_rest_of_its_batch_is_applied(stripe_merchant):
+    broken = sp.event("charge.succeeded", {"object": "charge", "id": "ch_BROKEN"}, created=1_700_000_005)
+    events = _store(stripe_merchant, [*_customers_and_charges(3, "ok"), broken])
+
+    assert event_process_batch(merchant_id=stripe_merchant.pk, now=timezone.now()) == len(events)
+
+    failed = ProviderEvent.objects.get(provider_event_id=broken["id"])
+    assert (failed.status, failed.attempts) == ("FAILED", 1)
+    assert "KeyError" in failed.error
+    others = ProviderEvent.objects.exclude(pk=failed.pk)
+    assert set(others.values_list("status", "attempts")) == {("PROCESSED", 1)}
+    assert Transaction.objects.filter(provider_id__startswith="ch_ok").count() == 3
+    assert not Transaction.objects.filter(provider_id="ch_BROKEN").exists()
+
+
+def test_an_event_waiting_for_another_leaves_the_batch_and_is_retried_on_its_own(
+    stripe_merchant, django_capture_on_commit_callbacks
+):
+    # A refund of a charge Teller has never seen: attempt 1 in the batch, then the retrying task (eager here:
+    # its retries run at once), FAILED after the fifth attempt, the rest of the batch applied.
+    orphan = sp.event("refund.created", sp.refund("ch_NOWHERE", 100, id="re_ORPHAN"))
+    _store(stripe_merchant, [*_customers_and_charges(2, "rt"), orphan])
+
+    with django_capture_on_commit_callbacks(execute=True) as handoffs:
+        event_process_batch(merchant_id=stripe_merchant.pk, now=timezone.now())
+
+    assert len(handoffs) == 1
+
+    row = ProviderEvent.objects.get(provider_event_id=orphan["id"])
+    assert (row.status, row.attempts) == ("FAILED", 5)
+    assert "NotYetKnown" in row.error
+    assert ProviderEvent.objects.filter(status="PROCESSED").count() == 4
+
+
+def test_a_batch_takes_at_most_batch_size_events_and_the_drain_takes_them_all(stripe_merchant):
+    _store(stripe_merchant, _customers_and_charges(BATCH_SIZE, "many"))  # 2 × BATCH_SIZE events
+
+    assert event_process_batch(merchant_id=stripe_merchant.pk, now=timezone.now()) == BATCH_SIZE
+    assert drain_events.apply(args=(stripe_merchant.pk,)).get() == BATCH_SIZE
+
+    assert not ProviderEvent.objects.exclude(status="PROCESSED").exists()
+    assert Customer.objects.filter(provider_customer_id__startswith="cus_many").count() == BATCH_SIZE
+
+
+def test_events_stored_while_a_drain_is_queued_wait_for_that_drain(
+    stripe_merchant, django_capture_on_commit_callbacks
+):
+    # A queued, not yet started drain holds the wake: storing more events queues no other drain.
+    cache.set(WAKE_KEY.format(merchant_id=stripe_merchant.pk), 1, 30)
+    with django_capture_on_commit_callbacks(execute=True):
+        for stored in _store(stripe_merchant, _customers_and_charges(2, "wk")):
+            event_enqueue(stored)
+    assert ProviderEvent.objects.filter(status="RECEIVED").count() == 4
+
+    drain_events.apply(args=(stripe_merchant.pk,))  # the queued drain runs: it clears the wake first
+
+    assert ProviderEvent.objects.filter(status="PROCESSED").count() == 4
+    assert cache.get(WAKE_KEY.format(merchant_id=stripe_merchant.pk)) is None
+    with django_capture_on_commit_callbacks(execute=True):  # so the next event wakes a drain again
+        event_enqueue(_store(stripe_merchant, _customers_and_charges(1, "next"))[0])
+    assert ProviderEvent.objects.get(object_id="cus_next0").status == "PROCESSED"
+
+
+def test_a_batch_costs_a_bounded_number_of_queries_per_event(stripe_merchant):
+    # 40 new customers and their first charges: customer, identifiers, links, charge, dates, event status.
+    _store(stripe_merchant, _customers_and_charges(20, "q"))
+
+    with CaptureQueriesContext(connection) as queries:
+        assert event_process_batch(merchant_id=stripe_merchant.pk, now=timezone.now()) == 40
+
+    assert len(queries) <= 40 * 14
+    # No savepoint per event: only the batch's own (it is nested in the test's transaction here).
+    assert len([q for q in queries.captured_queries if "SAVEPOINT" in q["sql"]]) == 2
