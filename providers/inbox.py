@@ -14,10 +14,11 @@ import logging
 from datetime import UTC, datetime
 
 from django.core.cache import cache
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 
 from .apply import NotYetKnown, apply_object
-from .apply.common import inbox_scope
+from .apply.common import BatchMemory, inbox_scope
+from .apply.prefetch import absent_keys
 from .base import ProviderUnavailable
 from .models import ProviderEvent
 
@@ -136,7 +137,14 @@ def send_to_worker(event_id: int) -> bool:
 STATUS_FIELDS = ["status", "error", "attempts", "processed_at", "customer", "purchase"]
 
 
-def _apply_one(event: ProviderEvent, *, now: datetime, final_attempt: bool, savepoint: bool = True):
+def _apply_one(
+    event: ProviderEvent,
+    *,
+    now: datetime,
+    final_attempt: bool,
+    savepoint: bool = True,
+    batch: BatchMemory | None = None,
+):
     """Apply a locked event and set its outcome on the instance (not saved); return the error, if any.
 
     With `savepoint` a failure rolls back this event alone: a transient one leaves it RECEIVED (to be
@@ -154,7 +162,7 @@ def _apply_one(event: ProviderEvent, *, now: datetime, final_attempt: bool, save
     event.pending_transaction_ids = set()
     obj = (event.payload.get("data") or {}).get("object") or {}
     try:
-        with transaction.atomic(savepoint=savepoint), inbox_scope(optimistic=not savepoint):
+        with transaction.atomic(savepoint=savepoint), inbox_scope(optimistic=not savepoint, batch=batch):
             apply_object(merchant=event.merchant, obj=obj, now=now, event=event)
         event.status, event.error = ProviderEvent.Status.PROCESSED, event.apply_note
         return None
@@ -177,6 +185,8 @@ def _save_outcomes(events: list[ProviderEvent]) -> None:
     """Write the events' statuses and the transactions they touched (two statements for a whole batch)."""
     if len(events) == 1:
         events[0].save(update_fields=STATUS_FIELDS)
+    elif events and connection.vendor == "postgresql":
+        _update_from_values(events)
     elif events:
         ProviderEvent.objects.bulk_update(events, STATUS_FIELDS)
     through = ProviderEvent.transactions.through
@@ -187,6 +197,25 @@ def _save_outcomes(events: list[ProviderEvent]) -> None:
     ]
     if links:
         through.objects.bulk_create(links, ignore_conflicts=True)
+
+
+def _update_from_values(events: list[ProviderEvent]) -> None:
+    """UPDATE ... FROM (VALUES ...): one statement, and far less Python than bulk_update's CASE per field."""
+    table = ProviderEvent._meta.db_table
+    rows = ", ".join(["(%s, %s, %s, %s, %s::timestamptz, %s::bigint, %s::bigint)"] * len(events))
+    params = [
+        value
+        for e in events
+        for value in (e.pk, e.status, e.error, e.attempts, e.processed_at, e.customer_id, e.purchase_id)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS e SET status = v.status, error = v.error, attempts = v.attempts, "  # noqa: S608
+            "processed_at = v.processed_at, customer_id = v.customer_id, purchase_id = v.purchase_id "
+            f"FROM (VALUES {rows}) AS v(id, status, error, attempts, processed_at, customer_id, purchase_id) "
+            "WHERE e.id = v.id",
+            params,
+        )
 
 
 def event_process(*, event_id: int, now: datetime, final_attempt: bool = True) -> ProviderEvent | None:
@@ -208,6 +237,13 @@ def event_process(*, event_id: int, now: datetime, final_attempt: bool = True) -
     if failure is not None:
         raise failure
     return event
+
+
+def _absent_keys(events: list[ProviderEvent]) -> set:
+    if not events:
+        return set()
+    objects = [(e.payload.get("data") or {}).get("object") or {} for e in events if e.type in APPLIED_TYPES]
+    return absent_keys(events[0].merchant, objects)
 
 
 class _RedoCarefully(Exception):
@@ -239,8 +275,9 @@ def _batch(*, merchant_id: int, now: datetime, limit: int, optimistic: bool) -> 
         )
         if optimistic:
             try:
+                memory = BatchMemory(_absent_keys(events))
                 for event in events:
-                    _apply_one(event, now=now, final_attempt=False, savepoint=False)
+                    _apply_one(event, now=now, final_attempt=False, savepoint=False, batch=memory)
             except Exception as exc:
                 raise _RedoCarefully from exc  # leaving the atomic block rolls the batch back
         else:

@@ -14,16 +14,70 @@ from customers.models import Customer, CustomerIdentifier, Identifier
 # batch, none at all: a failure there rolls the whole batch back and it is redone one savepoint per event).
 _IN_INBOX: ContextVar[bool] = ContextVar("teller_apply_in_inbox", default=False)
 _OPTIMISTIC: ContextVar[bool] = ContextVar("teller_apply_optimistic", default=False)
+# In an optimistic batch: keys the batch looked up at its start and found missing. A lookup of such a key is
+# skipped and the row inserted straight away; if someone inserted it meanwhile, the unique constraint says
+# so and the batch is redone carefully. Only absence is remembered, never a row (rows change under us).
+_ABSENT: ContextVar[set | None] = ContextVar("teller_apply_absent", default=None)
+# In an optimistic batch: the rows the batch itself inserted, by key. No other transaction can see them
+# before the batch commits, so they change only through the apply helpers, which keep these instances
+# current; a later event of the batch reuses them instead of reading them back.
+_INSERTED: ContextVar[dict | None] = ContextVar("teller_apply_inserted", default=None)
 
 
 @contextmanager
-def inbox_scope(*, optimistic: bool) -> Iterator[None]:
-    tokens = (_IN_INBOX.set(True), _OPTIMISTIC.set(optimistic))
+def inbox_scope(*, optimistic: bool, batch: "BatchMemory | None" = None) -> Iterator[None]:
+    memory = batch if optimistic else None
+    tokens = (
+        _IN_INBOX.set(True),
+        _OPTIMISTIC.set(optimistic),
+        _ABSENT.set(memory.absent if memory else None),
+        _INSERTED.set(memory.inserted if memory else None),
+    )
     try:
         yield
     finally:
         _IN_INBOX.reset(tokens[0])
         _OPTIMISTIC.reset(tokens[1])
+        _ABSENT.reset(tokens[2])
+        _INSERTED.reset(tokens[3])
+
+
+class BatchMemory:
+    """What one optimistic batch knows beyond the database: keys found missing, rows it inserted."""
+
+    def __init__(self, absent: set):
+        self.absent = absent
+        self.inserted: dict = {}
+
+
+def absence_key(model, **key) -> tuple:
+    """How a unique lookup is remembered: the model and its key fields (related rows by primary key)."""
+    return (model._meta.label, *sorted((name, getattr(value, "pk", value)) for name, value in key.items()))
+
+
+def _known_absent(model, key: dict) -> bool:
+    absent = _ABSENT.get()
+    return absent is not None and absence_key(model, **key) in absent
+
+
+def _now_present(model, key: dict, row) -> None:
+    """The batch inserted (or re-read) this row: no longer absent, and reusable by later events."""
+    absent, inserted = _ABSENT.get(), _INSERTED.get()
+    if absent is not None:
+        absent.discard(absence_key(model, **key))
+    if inserted is not None:
+        inserted[absence_key(model, **key)] = row
+
+
+def _inserted_row(model, key: dict):
+    inserted = _INSERTED.get()
+    return None if inserted is None else inserted.get(absence_key(model, **key))
+
+
+def _mark_new(row):
+    """Rows this apply inserted: nothing can refer to them yet (see identifier_link)."""
+    row._inserted_by_apply = True
+    return row
 
 
 def apply_atomic():
@@ -37,6 +91,7 @@ def _insert(row) -> None:
     transaction survives it (a savepoint), inside one the batch is redone carefully anyway."""
     if _OPTIMISTIC.get():
         row.save(force_insert=True)
+        _mark_new(row)
     else:
         with transaction.atomic():
             row.save(force_insert=True)
@@ -110,7 +165,10 @@ def upsert(
     retry once as an update of the winner's row.
     """
     for attempt in (1, 2):
-        row = model.objects.select_for_update().filter(merchant=merchant, **key).first()
+        if attempt == 1 and _known_absent(model, {"merchant": merchant, **key}):
+            row = None
+        else:
+            row = model.objects.select_for_update().filter(merchant=merchant, **key).first()
         if row is not None:
             tie_lost = (
                 would_reopen is not None and stamp == row.provider_updated_at and would_reopen(row)
@@ -121,12 +179,15 @@ def upsert(
             fill(row, False)
             row.provider_updated_at = stamp
             row.save()
+            if _inserted_row(model, {"merchant": merchant, **key}) is not None:
+                _now_present(model, {"merchant": merchant, **key}, row)  # later events reuse this copy
             return row, True
         row = model(merchant=merchant, **key)
         fill(row, True)
         row.provider_updated_at = stamp
         try:
             _insert(row)
+            _now_present(model, {"merchant": merchant, **key}, row)
             return row, True
         except IntegrityError:
             if attempt == 2 or _OPTIMISTIC.get():
@@ -134,20 +195,29 @@ def upsert(
     raise AssertionError("unreachable")
 
 
-def get_or_create_safe(model, *, defaults: dict | None = None, **key):
+def get_or_create_safe(model, *, defaults: dict | None = None, fresh: bool = False, **key):
     """get_or_create that tolerates a concurrent insert of the same unique key.
 
     INSERT ... ON CONFLICT DO NOTHING needs no savepoint (two round trips instead of four on a miss); in an
     optimistic batch a plain INSERT ... RETURNING is one. The `created` flag is True when this call attempted
     the insert; a concurrent twin may have won instead, so callers only use it for idempotent follow-ups.
+    `fresh` says the caller knows the row cannot exist (it refers to a row this batch just inserted).
     """
+    if _OPTIMISTIC.get():
+        row = _inserted_row(model, key)
+        if row is not None:
+            return row, False
+        if not (_known_absent(model, key) or fresh):
+            row = model.objects.filter(**key).first()
+            if row is not None:
+                return row, False
+        row = model(**key, **(defaults or {}))
+        row.save(force_insert=True)
+        _now_present(model, key, row)
+        return _mark_new(row), True
     row = model.objects.filter(**key).first()
     if row is not None:
         return row, False
-    if _OPTIMISTIC.get():
-        row = model(**key, **(defaults or {}))
-        row.save(force_insert=True)
-        return row, True
     model.objects.bulk_create([model(**key, **(defaults or {}))], ignore_conflicts=True)
     return model.objects.get(**key), True
 
@@ -184,12 +254,17 @@ def identifier_upsert(merchant, kind: str, value: str, **details) -> Identifier 
     return identifier
 
 
+def _inserted(row) -> bool:
+    return getattr(row, "_inserted_by_apply", False)
+
+
 def identifier_link(customer: Customer | None, identifier: Identifier | None, seen_at: datetime) -> None:
     """Link a customer to an identifier they used, keeping the first and last time it was seen."""
     if customer is None or identifier is None:
         return
     link, created = get_or_create_safe(
         CustomerIdentifier,
+        fresh=_inserted(customer) or _inserted(identifier),
         customer=customer,
         identifier=identifier,
         defaults={"first_seen_at": seen_at, "last_seen_at": seen_at},
@@ -201,6 +276,7 @@ def identifier_link(customer: Customer | None, identifier: Identifier | None, se
             and not customer.is_blocked
         ):
             Customer.objects.filter(pk=customer.pk).update(is_blocked=True)
+            customer.is_blocked = True
         return
     updates = {}
     if link.first_seen_at is None or seen_at < link.first_seen_at:
@@ -209,6 +285,8 @@ def identifier_link(customer: Customer | None, identifier: Identifier | None, se
         updates["last_seen_at"] = seen_at
     if updates:
         CustomerIdentifier.objects.filter(pk=link.pk).update(**updates)
+        for field, value in updates.items():
+            setattr(link, field, value)
 
 
 def card_display(brand: str, last4: str, exp_month: int | None, exp_year: int | None) -> str:
