@@ -15,6 +15,8 @@ Runs against PostgreSQL and Redis (both required); the database is created and m
    drains the merchant's events in batches (providers.inbox.event_process_batch).
 
 --repeat runs both phases several times (a new merchant each time) and prints each run and the median.
+--mix signup (default): new customers and their first charges, 50/50, every identifier new. --mix lifecycle:
+customer, payment method, subscription, charge, refund, dispute, subscription update, customer update.
 """
 
 import argparse
@@ -70,17 +72,55 @@ def _wait_http(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
-def _events(n: int, run: str) -> list[bytes]:
-    bodies = []
-    for i in range(n):
-        if i % 2 == 0:
-            obj = sp.customer(id=f"cus_B{run}{i}", email=f"b{i}@example.org")
-            evt = sp.event("customer.created", obj, id=f"evt_B{run}{i}")
+def _payment(run: str, i: int, amount: int) -> dict:
+    """A first charge of customer i: its own card fingerprint and billing email (every identifier is new)."""
+    return sp.charge(
+        id=f"ch_B{run}{i}",
+        customer=f"cus_B{run}{i}",
+        amount=amount,
+        billing_details={"email": f"pay{i}@example.org"},
+        payment_method_details={"type": "card", "card": {"fingerprint": f"fp{run}{i}", "last4": "4242"}},
+    )
+
+
+def _lifecycle(run: str, i: int) -> list[dict]:
+    """Eight event types of one customer's first days, oldest first."""
+    cus, sub, ch = f"cus_B{run}{i}", f"sub_B{run}{i}", f"ch_B{run}{i}"
+    at = 1_700_000_000 + 10 * i
+    pm = sp.card_pm(id=f"pm_B{run}{i}", customer=cus, fingerprint=f"fp{run}{i}")
+    return [
+        sp.event("customer.created", sp.customer(id=cus, email=f"b{i}@example.org"), created=at),
+        sp.event("payment_method.attached", pm, created=at + 1),
+        sp.event("customer.subscription.created", sp.subscription(id=sub, customer=cus), created=at + 2),
+        sp.event("charge.succeeded", _payment(run, i, 1900), created=at + 3),
+        sp.event("refund.created", sp.refund(ch, 500, id=f"re_B{run}{i}"), created=at + 4),
+        sp.event("charge.dispute.created", sp.dispute(ch, 1400, id=f"dp_B{run}{i}"), created=at + 5),
+        sp.event(
+            "customer.subscription.updated",
+            sp.subscription(id=sub, customer=cus, cancel_at_period_end=True),
+            created=at + 6,
+        ),
+        sp.event(
+            "customer.updated", sp.customer(id=cus, email=f"b{i}@example.org", name="Renamed"), created=at + 7
+        ),
+    ]
+
+
+def _events(n: int, run: str, mix: str) -> list[bytes]:
+    """n distinct events: "signup" = new customers and their first charges (50/50); "lifecycle" = units of
+    customer, payment method, subscription, charge, refund, dispute, subscription update, customer update."""
+    events = []
+    i = 0
+    while len(events) < n:
+        if mix == "lifecycle":
+            events += _lifecycle(run, i)
         else:
-            obj = sp.charge(id=f"ch_B{run}{i}", customer=f"cus_B{run}{i - 1}", amount=900)
-            evt = sp.event("charge.succeeded", obj, id=f"evt_B{run}{i}")
-        bodies.append(json.dumps(evt).encode())
-    return bodies
+            events += [
+                sp.event("customer.created", sp.customer(id=f"cus_B{run}{i}", email=f"b{i}@example.org")),
+                sp.event("charge.succeeded", _payment(run, i, 900)),
+            ]
+        i += 1
+    return [json.dumps({**e, "id": f"evt_B{run}{k}"}).encode() for k, e in enumerate(events[:n])]
 
 
 def ingest(url: str, bodies: list[bytes], concurrency: int) -> tuple[float, list[float], set]:
@@ -147,7 +187,8 @@ def _ensure_database() -> None:
 
     db = connection.settings_dict
     params = {"host": db["HOST"], "port": db["PORT"] or 5432, "user": db["USER"], "password": db["PASSWORD"]}
-    with psycopg.connect(dbname="postgres", autocommit=True, **{k: v for k, v in params.items() if v}) as admin:
+    params = {k: v for k, v in params.items() if v}
+    with psycopg.connect(dbname="postgres", autocommit=True, **params) as admin:
         if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]).fetchone():
             admin.execute(f'CREATE DATABASE "{db["NAME"]}"')
     call_command("migrate", verbosity=0)
@@ -159,7 +200,7 @@ def one_run(base: str, args) -> dict:
         slug=f"bench-{run}", name="Bench", provider="STRIPE", stripe_webhook_secret=SECRET
     )
     url = f"{base}/webhooks/stripe/{merchant.slug}/"
-    bodies = _events(args.events, run)
+    bodies = _events(args.events, run, args.mix)
     ingest(url, bodies[:1] * 8, 4)  # warm-up: throwaway deliveries of the first event, deleted below
     ProviderEvent.objects.filter(merchant=merchant).delete()
     wall, latencies, codes = ingest(url, bodies, args.concurrency)
@@ -173,8 +214,9 @@ def one_run(base: str, args) -> dict:
         "stored": stored,
         "apply": apply_throughput(merchant),
     }
-    print(f"  ingest {result['ingest']:.0f} events/s  p50 {result['p50']:.1f} ms  p95 {result['p95']:.1f} ms  "
-          f"HTTP {result['codes']}  stored {stored}   |   apply {result['apply']:.0f} events/s")
+    print(f"  ingest {result['ingest']:.0f} events/s  p50 {result['p50']:.1f} ms  "
+          f"p95 {result['p95']:.1f} ms  HTTP {result['codes']}  stored {stored}   |   "
+          f"apply {result['apply']:.0f} events/s")
     return result
 
 
@@ -185,6 +227,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=6)
     parser.add_argument("--server-workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--mix", choices=["signup", "lifecycle"], default="signup",
+                        help="signup: new customers + first charges; lifecycle: 8 event types per customer")
     parser.add_argument("--url", help="Base URL of a running Teller (default: start gunicorn here).")
     args = parser.parse_args()
     if not os.environ.get("REDIS_URL") or "postgres" not in os.environ.get("DATABASE_URL", ""):
@@ -202,7 +246,7 @@ def main() -> None:
              "-w", str(args.server_workers), "--log-level", "warning"],
             cwd=ROOT, start_new_session=True,
         )
-    print(f"{args.events} events per run (new customers and their first charges, 50/50), "
+    print(f"{args.events} events per run ({args.mix} mix), "
           f"{args.concurrency} concurrent clients, {args.server_workers} gunicorn workers, 1 worker process")
     try:
         if server:

@@ -11,6 +11,8 @@
 """
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from django.core.cache import cache
@@ -91,7 +93,7 @@ def event_enqueue(provider_event: ProviderEvent) -> None:
     transaction.on_commit(lambda: wake_applier(merchant_id))
 
 
-def wake_applier(merchant_id: int) -> bool:
+def wake_applier(merchant_id: int, *, countdown: float = 0) -> bool:
     """Queue a drain of the merchant's new events unless one is already queued and not yet started."""
     from .tasks import drain_events
 
@@ -102,7 +104,7 @@ def wake_applier(merchant_id: int) -> bool:
     except Exception:  # the cache (Redis) is unreachable: wake anyway, a duplicate drain is harmless
         key = None
     try:
-        drain_events.apply_async((merchant_id,), retry=False)
+        drain_events.apply_async((merchant_id,), countdown=countdown or None, retry=False)
         return True
     except Exception:  # the broker is unreachable: the sweep picks the events up later
         logger.warning("merchant %s applier not woken (broker unavailable); left for the sweep", merchant_id)
@@ -112,6 +114,31 @@ def wake_applier(merchant_id: int) -> bool:
             except Exception:
                 pass
         return False
+
+
+# pg_try_advisory_lock(APPLIER_LOCK, merchant id): one drain per merchant at a time.
+APPLIER_LOCK = 7_411_001
+
+
+@contextmanager
+def applier_lock(merchant_id: int) -> Iterator[bool]:
+    """Hold the merchant's applier lock (PostgreSQL advisory lock, session level) if it is free.
+
+    One drain per merchant at a time applies its events in order, and two drains never contend for the same
+    customers' rows. Other merchants' drains run in parallel. SQLite (one process) has no such lock.
+    """
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [APPLIER_LOCK, merchant_id])
+        held = cursor.fetchone()[0]
+    try:
+        yield held
+    finally:
+        if held:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [APPLIER_LOCK, merchant_id])
 
 
 def clear_wake(merchant_id: int) -> None:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from .inbox import (
     MAX_ATTEMPTS,
     TRANSIENT_ERRORS,
+    applier_lock,
     clear_wake,
     event_process,
     event_process_batch,
@@ -20,6 +21,8 @@ from .models import ProviderEvent
 
 # A drain hands over to a fresh one after this long, so one merchant's burst cannot hold a worker forever.
 DRAIN_BUDGET_SECONDS = 10
+# A drain that finds its merchant's applier busy asks for another this much later.
+BUSY_RETRY_SECONDS = 1
 SWEEP_AFTER = timedelta(seconds=30)
 SWEEP_BATCH = 500
 
@@ -46,23 +49,35 @@ def process_event(self, event_id: int) -> str:
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_ATTEMPTS - 1)
 def drain_events(self, merchant_id: int) -> int:
-    """Apply the merchant's new events in batches until none is left (or the time budget is spent)."""
+    """Apply the merchant's new events in batches until none is left (or the time budget is spent).
+
+    If another drain of this merchant is running, this one asks for a drain a second later and leaves: the
+    running one may still see the new events, and if not, the later one will (no event waits for the sweep).
+    """
+    # The wake that queued this drain is spent: from here on a new event wakes another drain, and an event
+    # stored before this point is seen by this drain (or, when the applier is busy, by the drain it asks for).
     clear_wake(merchant_id)
-    started = time.monotonic()
-    applied = 0
-    try:
-        while True:
-            taken = event_process_batch(merchant_id=merchant_id, now=timezone.now())
-            applied += taken
-            if taken == 0:
-                return applied
-            if time.monotonic() - started > DRAIN_BUDGET_SECONDS:
-                wake_applier(merchant_id)
-                return applied
-    except TRANSIENT_ERRORS as exc:  # the database went away mid-batch: that batch rolled back, try again
-        if self.request.retries >= self.max_retries:
-            return applied  # what is left stays RECEIVED: the sweep takes it event by event
-        raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries)) from exc
+    with applier_lock(merchant_id) as held:
+        if not held:
+            if not self.request.is_eager:  # eagerly, "a second later" would be now, again and again
+                wake_applier(merchant_id, countdown=BUSY_RETRY_SECONDS)
+            return 0
+        started = time.monotonic()
+        applied = 0
+        try:
+            while True:
+                taken = event_process_batch(merchant_id=merchant_id, now=timezone.now())
+                applied += taken
+                if taken == 0:
+                    return applied
+                if time.monotonic() - started > DRAIN_BUDGET_SECONDS:
+                    break
+        except TRANSIENT_ERRORS as exc:  # the database went away mid-batch: that batch rolled back, try again
+            if self.request.retries >= self.max_retries:
+                return applied  # what is left stays RECEIVED: the sweep takes it event by event
+            raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries)) from exc
+    wake_applier(merchant_id)  # budget spent: a fresh drain continues, after the lock is released
+    return applied
 
 
 @shared_task

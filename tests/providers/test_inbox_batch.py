@@ -152,9 +152,13 @@ def test_one_customers_events_in_one_batch_end_in_the_newest_state(stripe_mercha
         stripe_merchant,
         [
             sp.event("customer.created", created, created=1_700_000_000),
-            sp.event("charge.succeeded", sp.charge(id="ch_TWICE", customer="cus_TWICE"), created=1_700_000_001),
+            sp.event(
+                "charge.succeeded", sp.charge(id="ch_TWICE", customer="cus_TWICE"), created=1_700_000_001
+            ),
             sp.event("customer.updated", updated, created=1_700_000_002),
-            sp.event("charge.succeeded", sp.charge(id="ch_TWICE2", customer="cus_TWICE"), created=1_700_000_003),
+            sp.event(
+                "charge.succeeded", sp.charge(id="ch_TWICE2", customer="cus_TWICE"), created=1_700_000_003
+            ),
         ],
     )
 
@@ -166,13 +170,17 @@ def test_one_customers_events_in_one_batch_end_in_the_newest_state(stripe_mercha
         "ch_TWICE",
         "ch_TWICE2",
     }
-    kinds = set(CustomerIdentifier.objects.filter(customer=customer).values_list("identifier__kind", flat=True))
+    kinds = set(
+        CustomerIdentifier.objects.filter(customer=customer).values_list("identifier__kind", flat=True)
+    )
     assert kinds == {"CUSTOMER_ID", "EMAIL", "CARD"}
     assert customer.first_purchase_at is not None
     assert set(ProviderEvent.objects.values_list("status", "attempts")) == {("PROCESSED", 1)}
 
 
-def test_a_row_inserted_by_someone_else_during_the_batch_makes_it_redo_carefully(stripe_merchant, monkeypatch):
+def test_a_row_inserted_by_someone_else_during_the_batch_makes_it_redo_carefully(
+    stripe_merchant, monkeypatch
+):
     # The batch believes cus_RACE is new (as if it had been inserted right after the batch looked): its
     # INSERT hits the unique constraint, the batch is rolled back and applied again one event at a time.
     Customer.objects.create(merchant=stripe_merchant, provider_customer_id="cus_RACE", name="Stub")
@@ -181,7 +189,9 @@ def test_a_row_inserted_by_someone_else_during_the_batch_makes_it_redo_carefully
     def stale(events):
         from providers.apply.common import absence_key
 
-        return real(events) | {absence_key(Customer, merchant=stripe_merchant, provider_customer_id="cus_RACE")}
+        return real(events) | {
+            absence_key(Customer, merchant=stripe_merchant, provider_customer_id="cus_RACE")
+        }
 
     monkeypatch.setattr(inbox, "_absent_keys", stale)
     runs = []
@@ -197,3 +207,23 @@ def test_a_row_inserted_by_someone_else_during_the_batch_makes_it_redo_carefully
         "Raced"
     ]
     assert set(ProviderEvent.objects.values_list("status", "attempts")) == {("PROCESSED", 1)}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the applier lock is a PostgreSQL advisory lock")
+def test_a_drain_finds_its_merchant_busy_and_asks_for_another_instead_of_contending(stripe_merchant):
+    import psycopg
+
+    db = connection.settings_dict
+    dsn = {"dbname": db["NAME"], "user": db["USER"], "host": db["HOST"], "port": db["PORT"] or 5432}
+    _store(stripe_merchant, _customers_and_charges(2, "busy"))
+    with psycopg.connect(**{k: v for k, v in dsn.items() if v}, autocommit=True) as other_drain:
+        other_drain.execute("SELECT pg_advisory_lock(%s, %s)", [inbox.APPLIER_LOCK, stripe_merchant.pk])
+
+        assert drain_events.apply(args=(stripe_merchant.pk,)).get() == 0  # (a worker asks for another: see
+        # tests/reliability/test_webhook_pipeline.py; run eagerly it just leaves them to the running one)
+
+        assert ProviderEvent.objects.filter(status="RECEIVED").count() == 4
+        other_drain.execute("SELECT pg_advisory_unlock(%s, %s)", [inbox.APPLIER_LOCK, stripe_merchant.pk])
+
+    assert drain_events.apply(args=(stripe_merchant.pk,)).get() == 4
+    assert ProviderEvent.objects.filter(status="PROCESSED").count() == 4

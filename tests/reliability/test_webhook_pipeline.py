@@ -133,3 +133,27 @@ def _point_broker(app, url: str) -> None:
     app.amqp._producer_pool = None
     app.conf.broker_url = url
     app.conf.broker_write_url = url
+
+
+def test_events_arriving_while_the_merchants_applier_is_busy_are_applied_without_the_sweep(
+    shop, worker, live_server
+):
+    # Another drain of this merchant holds the applier lock: the worker's drains find it busy and ask for
+    # another a second later, until the lock is free. Nothing waits for the 30 s sweep (which is not running).
+    import psycopg
+    from django.db import connection
+
+    from providers.inbox import APPLIER_LOCK
+
+    url = f"{live_server.url}/webhooks/stripe/{shop.slug}/"
+    db = connection.settings_dict
+    dsn = {"dbname": db["NAME"], "user": db["USER"], "host": db["HOST"], "port": db["PORT"] or 5432}
+    with psycopg.connect(**{k: v for k, v in dsn.items() if v}, autocommit=True) as busy:
+        busy.execute("SELECT pg_advisory_lock(%s, %s)", [APPLIER_LOCK, shop.pk])
+        assert {_deliver(url, e) for e in _events(10)} == {200}
+        time.sleep(3)  # several busy rounds
+        assert ProviderEvent.objects.filter(status="RECEIVED").count() == 10
+        busy.execute("SELECT pg_advisory_unlock(%s, %s)", [APPLIER_LOCK, shop.pk])
+
+    _wait(lambda: ProviderEvent.objects.filter(status="PROCESSED").count() == 10, 20, "the events after the lock")
+    assert set(ProviderEvent.objects.values_list("attempts", flat=True)) == {1}
