@@ -5,6 +5,7 @@ import time
 from datetime import timedelta
 
 from celery import shared_task
+from django.db.models import Count
 from django.utils import timezone
 
 from .inbox import (
@@ -82,14 +83,23 @@ def drain_events(self, merchant_id: int) -> int:
 
 @shared_task
 def sweep_received_events() -> int:
-    """Enqueue events still RECEIVED after SWEEP_AFTER (the broker was down, or a worker died)."""
-    cutoff = timezone.now() - SWEEP_AFTER
-    ids = list(
-        ProviderEvent.objects.filter(status=ProviderEvent.Status.RECEIVED, received_at__lt=cutoff)
-        .order_by("received_at")
-        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    """Requeue events still RECEIVED after SWEEP_AFTER (the broker was down, a wake or a worker was lost).
+
+    Never-tried events go back to their merchant's drain (one wake per merchant, however many are waiting);
+    events that were tried before (a retry whose message was lost) go one by one to process_event.
+    Returns how many events were requeued.
+    """
+    stale = ProviderEvent.objects.filter(
+        status=ProviderEvent.Status.RECEIVED, received_at__lt=timezone.now() - SWEEP_AFTER
     )
-    return sum(1 for pk in ids if send_to_worker(pk))
+    waiting = (
+        stale.filter(attempts=0).values("merchant_id").annotate(n=Count("pk")).values_list("merchant_id", "n")
+    )
+    requeued = sum(n for merchant_id, n in waiting if wake_applier(merchant_id))
+    retries = list(
+        stale.filter(attempts__gt=0).order_by("received_at").values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    return requeued + sum(1 for pk in retries if send_to_worker(pk))
 
 
 @shared_task

@@ -16,7 +16,7 @@ from providers.inbox import (
     event_store,
 )
 from providers.models import ProviderEvent
-from providers.tasks import drain_events
+from providers.tasks import SWEEP_AFTER, drain_events, sweep_received_events
 from transactions.models import Transaction
 
 from . import stripe_payloads as sp
@@ -209,7 +209,9 @@ def test_a_row_inserted_by_someone_else_during_the_batch_makes_it_redo_carefully
     assert set(ProviderEvent.objects.values_list("status", "attempts")) == {("PROCESSED", 1)}
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the applier lock is a PostgreSQL advisory lock")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the applier lock is a PostgreSQL advisory lock"
+)
 def test_a_drain_finds_its_merchant_busy_and_asks_for_another_instead_of_contending(stripe_merchant):
     import psycopg
 
@@ -227,3 +229,18 @@ def test_a_drain_finds_its_merchant_busy_and_asks_for_another_instead_of_contend
 
     assert drain_events.apply(args=(stripe_merchant.pk,)).get() == 4
     assert ProviderEvent.objects.filter(status="PROCESSED").count() == 4
+
+
+def test_the_sweep_hands_never_tried_events_to_the_drain_and_tried_ones_to_their_retry(stripe_merchant):
+    stored = _store(stripe_merchant, _customers_and_charges(3, "sw"))
+    long_ago = timezone.now() - SWEEP_AFTER * 2
+    ProviderEvent.objects.filter(pk__in=[e.pk for e in stored]).update(received_at=long_ago)
+    ProviderEvent.objects.filter(pk=stored[1].pk).update(attempts=1)  # its retry message was lost
+    _store(stripe_merchant, _customers_and_charges(1, "fresh"))  # too recent: not the sweep's business
+
+    assert sweep_received_events() == 6
+
+    assert set(ProviderEvent.objects.filter(object_id__contains="sw").values_list("status", flat=True)) == {
+        "PROCESSED"
+    }
+    assert ProviderEvent.objects.get(pk=stored[1].pk).attempts == 2
