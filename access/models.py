@@ -69,3 +69,7 @@ class AccessGrant(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["purchase", "chat", "account"], name="access_grant_unique"),
         ]
+
+    def __str__(self):
+        status = self.get_status_display()
+        return f"Access grant {self.pk}: account {self.account_id} in chat {self.chat_id} ({status})"

@@ -149,7 +149,8 @@ STORAGES = {
 }
 
 # Django 6.1's MAILERS (EMAIL_BACKEND is deprecated); the environment variable keeps its familiar name.
-# Development prints mail to the console; production sends through SMTP (Django 6.1 refuses a dev backend there).
+# Development prints mail to the console; production sends through SMTP (Django 6.1 refuses a dev backend
+# there).
 EMAIL_BACKEND_PATH = env.str(
     "EMAIL_BACKEND",
     default="django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.console.EmailBackend",

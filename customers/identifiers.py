@@ -4,7 +4,8 @@ from .models import Identifier
 
 
 def normalize_email(email: str) -> str:
-    """Lower-case, and drop a "+tag" in the local part, so a blocked address cannot return in another spelling."""
+    """Lower-case, and drop a "+tag" in the local part, so a blocked address cannot return in another
+    spelling."""
     email = (email or "").strip().lower()
     local, sep, domain = email.rpartition("@")
     if not sep or not local:

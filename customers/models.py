@@ -72,7 +72,8 @@ class Customer(models.Model):
 
 
 class Identifier(models.Model):
-    """A merchant-wide payment detail, linked to every customer that used it: block it once, blocked for all."""
+    """A merchant-wide payment detail, linked to every customer that used it: block it once, blocked for
+    all."""
 
     class Kind(models.TextChoices):
         CUSTOMER_ID = "CUSTOMER_ID", "Customer ID"
@@ -88,7 +89,8 @@ class Identifier(models.Model):
 
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="identifiers")
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    # Normalised: Stripe customer id; lower-cased email without +tag; card / IBAN fingerprint. Never a full number.
+    # Normalised: Stripe customer id; lower-cased email without +tag; card / IBAN fingerprint. Never a full
+    # number.
     value = models.CharField(max_length=320)
     display = models.CharField(max_length=255, blank=True, default="")
     brand = models.CharField(max_length=32, blank=True, default="")
@@ -130,6 +132,9 @@ class CustomerIdentifier(models.Model):
             models.UniqueConstraint(fields=["customer", "identifier"], name="customer_identifier_unique"),
         ]
 
+    def __str__(self):
+        return f"Customer {self.customer_id} uses identifier {self.identifier_id}"
+
 
 class BlockEvent(models.Model):
     """Append-only log of blocks and unblocks of an identifier."""
@@ -168,6 +173,9 @@ class BlockEvent(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
 
+    def __str__(self):
+        return f"{self.get_action_display()} identifier {self.identifier_id}"
+
     def save(self, *args, **kwargs):
         if self.pk is not None and not kwargs.get("force_insert"):
             raise ValueError("BlockEvent is append-only")
@@ -203,3 +211,7 @@ class PaymentMethod(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["merchant", "provider_id"], name="payment_method_unique_per_merchant"),
         ]
+
+    def __str__(self):
+        label = f"{self.brand or self.type} •••• {self.last4}" if self.last4 else self.type
+        return f"{label} for customer {self.customer_id}" if self.customer_id else label

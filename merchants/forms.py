@@ -9,5 +9,6 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": "That email and password do not match an account. Both are case-sensitive for the password.",
+        "invalid_login": "That email and password do not match an account. "
+        "Both are case-sensitive for the password.",
     }

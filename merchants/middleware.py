@@ -16,7 +16,8 @@ def current_membership(request):
 
 
 class CurrentMerchantMiddleware:
-    """Sets request.membership and request.merchant: the one merchant every page of this request belongs to."""
+    """Sets request.membership and request.merchant: the one merchant every page of this request belongs
+    to."""
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from common.money import format_money
 from common.querysets import MerchantManager
 
 
@@ -54,6 +55,9 @@ class Credit(models.Model):
                 name="credit_provider_refund_unique",
             ),
         ]
+
+    def __str__(self):
+        return f"Credit {self.pk}: {format_money(self.amount, self.currency)} ({self.get_status_display()})"
 
 
 class Repayment(models.Model):
@@ -106,3 +110,7 @@ class Repayment(models.Model):
                 name="repayment_link_unique",
             ),
         ]
+
+    def __str__(self):
+        money = format_money(self.amount, self.currency)
+        return f"Repayment {self.pk}: {money} ({self.get_method_display()}, {self.get_status_display()})"

@@ -11,7 +11,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 @pytest.fixture(autouse=True)
 def _eager_celery():
     """Ordinary tests apply tasks inline even when REDIS_URL is set (CI). Celery caches its config, so the
-    Django setting alone is not enough. Reliability tests that need a real worker flip this back themselves."""
+    Django setting alone is not enough. Reliability tests that need a real worker flip this back
+    themselves."""
     from config.celery import app
 
     previous = app.conf.task_always_eager, app.conf.task_eager_propagates

@@ -26,7 +26,8 @@ def free_port() -> int:
 
 @contextmanager
 def running_localstripe(workdir: Path, *, startup_timeout: float = 20) -> Iterator[str]:
-    """Start localstripe, wait until it answers, yield its base URL; stop it (and drop its state) at the end."""
+    """Start localstripe, wait until it answers, yield its base URL; stop it (and drop its state) at the
+    end."""
     PICKLE.unlink(missing_ok=True)
     port = free_port()
     binary = Path(sys.executable).with_name("localstripe")

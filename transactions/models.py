@@ -169,3 +169,8 @@ class Note(models.Model):
             ),
             models.CheckConstraint(condition=~Q(body=""), name="note_body_not_empty"),
         ]
+
+    def __str__(self):
+        if self.transaction_id:
+            return f"Note {self.pk} on transaction {self.transaction_id}"
+        return f"Note {self.pk} on customer {self.customer_id}"

@@ -25,8 +25,15 @@ from merchants.models import Membership, Merchant, Role, User
 from purchases.models import Product, Purchase
 from transactions.models import Transaction
 
-FIRST = "Anna Ben Carla David Emma Felix Greta Hugo Ida Jonas Klara Leon Mia Noah Olga Paul Rosa Sam Tina Umar Vera Will Xenia Yusuf Zoe".split()
-LAST = "Müller Schmidt Schneider Fischer Weber Meyer Wagner Becker Schulz Hoffmann Koch Richter Klein Wolf Neumann Braun Zimmermann Krüger Hartmann Lange Smith Jones Brown Taylor Wilson Garcia Martin Rossi Dubois Novak".split()
+FIRST = (
+    "Anna Ben Carla David Emma Felix Greta Hugo Ida Jonas Klara Leon Mia "
+    "Noah Olga Paul Rosa Sam Tina Umar Vera Will Xenia Yusuf Zoe"
+).split()
+LAST = (
+    "Müller Schmidt Schneider Fischer Weber Meyer Wagner Becker Schulz Hoffmann "
+    "Koch Richter Klein Wolf Neumann Braun Zimmermann Krüger Hartmann Lange "
+    "Smith Jones Brown Taylor Wilson Garcia Martin Rossi Dubois Novak"
+).split()
 DOMAINS = ["example.org", "mail.test", "inbox.example", "post.example.net"]
 # Weighted pools: random.choice on a list is much cheaper than random.choices with weights, per row.
 CURRENCY_POOL = ["eur"] * 60 + ["usd"] * 30 + ["gbp"] * 8 + ["jpy"] * 2
@@ -82,8 +89,8 @@ def _from_text(model, row: dict) -> dict:
 
 
 class CopyWriter:
-    """Streams rows of one model into COPY ... FROM STDIN. Columns a row does not give get the field's default,
-    encoded once, so fields other code adds later (with defaults) do not break the loader."""
+    """Streams rows of one model into COPY ... FROM STDIN. Columns a row does not give get the field's
+    default, encoded once, so fields other code adds later (with defaults) do not break the loader."""
 
     def __init__(self, model: type[models.Model]):
         self.model = model
@@ -148,8 +155,9 @@ class BatchLoader:
     def _run(self):
         try:
             with connection.cursor() as raw:
-                # The loader generates consistent ids itself; skipping the per-row deferred FK triggers is what
-                # makes 10M rows load in minutes (pg_restore does the same). Needs a superuser, as here and in CI.
+                # The loader generates consistent ids itself; skipping the per-row deferred FK triggers is
+                # what makes 10M rows load in minutes (pg_restore does the same). Needs a superuser, as here
+                # and in CI.
                 raw.execute("SET session_replication_role = replica")
                 while (batch := self.queue.get()) is not None:
                     self._write(raw.cursor, batch)
@@ -172,10 +180,10 @@ class BatchLoader:
 class SecondaryIndexes:
     """Drops the secondary indexes of the bulk tables for the load and rebuilds them afterwards (PostgreSQL).
 
-    Maintaining ~15 b-tree and trigram GIN indexes row by row costs far more than COPY itself; one CREATE INDEX
-    per index over the loaded table sorts once. Indexes backing constraints (primary keys, unique constraints)
-    stay. The definitions are read from pg_indexes, so indexes added later by migrations are covered too, and
-    they are rebuilt even when the load fails.
+    Maintaining ~15 b-tree and trigram GIN indexes row by row costs far more than COPY itself; one CREATE
+    INDEX per index over the loaded table sorts once. Indexes backing constraints (primary keys, unique
+    constraints) stay. The definitions are read from pg_indexes, so indexes added later by migrations are
+    covered too, and they are rebuilt even when the load fails.
     """
 
     TABLES = (Customer, Purchase, Transaction)
@@ -196,7 +204,8 @@ class SecondaryIndexes:
                 WHERE i.schemaname = current_schema() AND i.tablename = ANY(%s)
                   AND NOT EXISTS (
                     SELECT 1 FROM pg_constraint c
-                    WHERE c.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)
+                    WHERE c.conindid = """
+                """(quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)
                 """,
                 [tables],
             )
@@ -212,7 +221,7 @@ class SecondaryIndexes:
         started = time.monotonic()
         with connection.cursor() as cursor:
             cursor.execute("SET maintenance_work_mem = '512MB'")
-            for name, definition in tqdm(self.definitions, desc="indexes", unit="idx"):
+            for _name, definition in tqdm(self.definitions, desc="indexes", unit="idx"):
                 cursor.execute(definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
                                .replace("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX IF NOT EXISTS ", 1))
             cursor.execute("RESET maintenance_work_mem")
@@ -220,7 +229,8 @@ class SecondaryIndexes:
 
 
 def reserve_ids(model: type[models.Model], count: int) -> int:
-    """First id of a block of `count` ids reserved from the table's sequence (PostgreSQL) or max(id) (SQLite)."""
+    """First id of a block of `count` ids reserved from the table's sequence (PostgreSQL) or max(id)
+    (SQLite)."""
     table = model._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -246,7 +256,8 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=42)
         parser.add_argument(
             "--keep-indexes", dest="drop_indexes", action="store_false",
-            help="Maintain secondary indexes row by row instead of dropping and rebuilding them (PostgreSQL).",
+            help="Maintain secondary indexes row by row instead of dropping and rebuilding them "
+            "(PostgreSQL).",
         )
 
     def handle(self, *args, customers, transactions_per_customer, merchant, whales, seed, **options):
@@ -270,8 +281,9 @@ class Command(BaseCommand):
             with tqdm(total=customers + total_txn, unit="rows", unit_scale=True, disable=options["verbosity"] < 1) as bar:
                 self._load(counts, whales, bar)
         if connection.vendor == "postgresql":
-            # VACUUM, not only ANALYZE: it sets the visibility map, so the covering indexes (customer-page stats)
-            # serve index-only scans right away instead of after autovacuum gets round to 10M fresh rows.
+            # VACUUM, not only ANALYZE: it sets the visibility map, so the covering indexes (customer-page
+            # stats) serve index-only scans right away instead of after autovacuum gets round to 10M fresh
+            # rows.
             with connection.cursor() as cursor:
                 for model in (Customer, Purchase, Transaction, Identifier, CustomerIdentifier):
                     cursor.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
