@@ -28,7 +28,9 @@ class TelegramChat(models.Model):
 
 class TelegramAccount(models.Model):
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="telegram_accounts")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="telegram_accounts"
+    )
     telegram_user_id = models.BigIntegerField()
     username = models.CharField(max_length=64, blank=True, default="")
 

@@ -8,7 +8,9 @@ class AuditEvent(models.Model):
     """Append-only record of a staff action, written in the same database transaction as the change."""
 
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="+")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     action = models.CharField(max_length=64, db_index=True, help_text="noun.verb, e.g. subscription.cancel")
     target_type = models.CharField(max_length=64)
     target_id = models.CharField(max_length=64)

@@ -64,7 +64,9 @@ def measure(client, url, runs, headers=None):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--merchant", default="bulk")
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
@@ -79,7 +81,9 @@ def main():
     admin.force_login(admin_user)
 
     customers = Customer.objects.filter(merchant=merchant)
-    sample = customers.order_by("id")[customers.count() // 2 if connection.vendor != "postgresql" else 0:][:1].get()
+    sample = customers.order_by("id")[customers.count() // 2 if connection.vendor != "postgresql" else 0 :][
+        :1
+    ].get()
     # The customer with the most purchases is the seed's whale (300 purchases, 10,000 transactions):
     # grouping the purchases is much cheaper than grouping 10M transactions.
     by_purchases = Purchase.objects.filter(merchant=merchant).values("customer").annotate(n=Count("id"))
@@ -91,8 +95,10 @@ def main():
     name_fragment = sample.name.split()[-1][:5]
     n_customers = customers.count()
     n_transactions = Transaction.objects.filter(merchant=merchant).count()
-    print(f"merchant {merchant.slug}: {n_customers:,} customers, {n_transactions:,} transactions; "
-          f"heaviest customer {whale.public_id} with {whale_transactions:,} transactions; runs={args.runs}\n")
+    print(
+        f"merchant {merchant.slug}: {n_customers:,} customers, {n_transactions:,} transactions; "
+        f"heaviest customer {whale.public_id} with {whale_transactions:,} transactions; runs={args.runs}\n"
+    )
 
     searches = {
         "search by email": sample.email,
@@ -101,8 +107,10 @@ def main():
         "search by provider id": sample.provider_customer_id,
     }
     cases = [("customers list", "/customers/", None, 100)]
-    cases += [(f"customers {label}", f"/customers/?q={value}", f"/admin/customers/customer/?q={value}", 100)
-              for label, value in searches.items()]
+    cases += [
+        (f"customers {label}", f"/customers/?q={value}", f"/admin/customers/customer/?q={value}", 100)
+        for label, value in searches.items()
+    ]
     cases += [
         ("customers filter product", f"/customers/?product={product.pk}", None, 100),
         ("customers filter provider", "/customers/?provider=STRIPE", None, 100),
@@ -120,7 +128,10 @@ def main():
     ]
     page = f"/customers/{whale.public_id}/"
     hx = {"HX-Request": "true"}
-    cases += [(f"whale page tab {tab}", f"{page}?tab={tab}", None, 150) for tab in ("details", "stats", "info", "activity")]
+    cases += [
+        (f"whale page tab {tab}", f"{page}?tab={tab}", None, 150)
+        for tab in ("details", "stats", "info", "activity")
+    ]
     cases += [
         ("whale tab stats (htmx partial)", f"{page}?tab=stats", None, 150),
         ("whale products (partial)", f"{page}products/", None, 150),
@@ -128,11 +139,19 @@ def main():
     ]
     first_purchase = whale.purchases.order_by("id").first()
     if first_purchase:
-        cases.append(("whale product transactions (partial)",
-                      f"{page}products/{first_purchase.pk}/transactions/", None, 150))
+        cases.append(
+            (
+                "whale product transactions (partial)",
+                f"{page}products/{first_purchase.pk}/transactions/",
+                None,
+                150,
+            )
+        )
 
-    header = (f"{'case':42} {'p50 ms':>8} {'p95 ms':>8} {'cpu p50':>8} {'queries':>8} {'target':>7}  "
-              f"{'admin p95':>10} {'× faster':>9}")
+    header = (
+        f"{'case':42} {'p50 ms':>8} {'p95 ms':>8} {'cpu p50':>8} {'queries':>8} {'target':>7}  "
+        f"{'admin p95':>10} {'× faster':>9}"
+    )
     print(header)
     print("-" * len(header))
     misses = []
@@ -149,8 +168,10 @@ def main():
         ok = "ok" if p95 < target else "MISS"
         if p95 >= target:
             misses.append(f"{label}: p95 {p95:.1f} ms ≥ {target} ms")
-        print(f"{label:42} {p50:8.1f} {p95:8.1f} {cpu:8.1f} {n_queries:8d} {target:>5}{ok:>3}  "
-              f"{admin_text:>10} {ratio_text:>9}")
+        print(
+            f"{label:42} {p50:8.1f} {p95:8.1f} {cpu:8.1f} {n_queries:8d} {target:>5}{ok:>3}  "
+            f"{admin_text:>10} {ratio_text:>9}"
+        )
     print()
     print("all targets met" if not misses else "targets missed:\n  " + "\n  ".join(misses))
 

@@ -153,9 +153,25 @@ def apply_throughput(merchant, timeout: float = 600) -> float:
     celery = Path(sys.executable).with_name("celery")
     log = open(ROOT / "artifacts" / "bench-webhooks-worker.log", "w")
     worker = subprocess.Popen(
-        [str(celery), "-A", "config", "worker", "-Q", QUEUE, "-c", "1", "-l", "warning",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            str(celery),
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            QUEUE,
+            "-c",
+            "1",
+            "-l",
+            "warning",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         events = ProviderEvent.objects.filter(merchant=merchant)
@@ -211,9 +227,11 @@ def one_run(base: str, args) -> dict:
         "stored": stored,
         "apply": apply_throughput(merchant),
     }
-    print(f"  ingest {result['ingest']:.0f} events/s  p50 {result['p50']:.1f} ms  "
-          f"p95 {result['p95']:.1f} ms  HTTP {result['codes']}  stored {stored}   |   "
-          f"apply {result['apply']:.0f} events/s")
+    print(
+        f"  ingest {result['ingest']:.0f} events/s  p50 {result['p50']:.1f} ms  "
+        f"p95 {result['p95']:.1f} ms  HTTP {result['codes']}  stored {stored}   |   "
+        f"apply {result['apply']:.0f} events/s"
+    )
     return result
 
 
@@ -224,8 +242,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=6)
     parser.add_argument("--server-workers", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--mix", choices=["signup", "lifecycle"], default="signup",
-                        help="signup: new customers + first charges; lifecycle: 8 event types per customer")
+    parser.add_argument(
+        "--mix",
+        choices=["signup", "lifecycle"],
+        default="signup",
+        help="signup: new customers + first charges; lifecycle: 8 event types per customer",
+    )
     parser.add_argument("--url", help="Base URL of a running Teller (default: start gunicorn here).")
     args = parser.parse_args()
     if not os.environ.get("REDIS_URL") or "postgres" not in os.environ.get("DATABASE_URL", ""):
@@ -239,12 +261,23 @@ def main() -> None:
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
-            [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi", "-b", f"127.0.0.1:{port}",
-             "-w", str(args.server_workers), "--log-level", "warning"],
-            cwd=ROOT, start_new_session=True,
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                "config.wsgi",
+                "-b",
+                f"127.0.0.1:{port}",
+                "-w",
+                str(args.server_workers),
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            start_new_session=True,
         )
-    print(f"{args.events} events per run ({args.mix} mix), "
-          f"{args.concurrency} concurrent clients, {args.server_workers} gunicorn workers, 1 worker process")
+    print(
+        f"{args.events} events per run ({args.mix} mix), "
+        f"{args.concurrency} concurrent clients, {args.server_workers} gunicorn workers, 1 worker process"
+    )
     try:
         if server:
             _wait_http(f"{base}/healthz", timeout=240)  # worker boot is slow on a busy 2-core machine
@@ -255,8 +288,10 @@ def main() -> None:
             server.wait(30)
     if len(results) > 1:
         med = {k: statistics.median(r[k] for r in results) for k in ("ingest", "p50", "p95", "apply")}
-        print(f"median of {len(results)}: ingest {med['ingest']:.0f} events/s  p50 {med['p50']:.1f} ms  "
-              f"p95 {med['p95']:.1f} ms   |   apply {med['apply']:.0f} events/s per worker process")
+        print(
+            f"median of {len(results)}: ingest {med['ingest']:.0f} events/s  p50 {med['p50']:.1f} ms  "
+            f"p95 {med['p95']:.1f} ms   |   apply {med['apply']:.0f} events/s per worker process"
+        )
     print("targets: ingest >= 300 events/s with p95 < 50 ms; apply >= 150 events/s per worker process")
 
 

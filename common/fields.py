@@ -12,7 +12,9 @@ from django.db import models
 @lru_cache(maxsize=4)
 def _fernet(key: str, secret_key: str) -> Fernet:
     if not key:
-        key = base64.urlsafe_b64encode(hashlib.sha256(("teller-fields:" + secret_key).encode()).digest()).decode()
+        key = base64.urlsafe_b64encode(
+            hashlib.sha256(("teller-fields:" + secret_key).encode()).digest()
+        ).decode()
     return Fernet(key.encode())
 
 

@@ -5,7 +5,9 @@ import json
 from django.http import HttpResponse
 
 
-def hx_trigger_response(*events: str, message: str = "", status: int = 204, close_modal: bool = True) -> HttpResponse:
+def hx_trigger_response(
+    *events: str, message: str = "", status: int = 204, close_modal: bool = True
+) -> HttpResponse:
     """204 + HX-Trigger: `events` (e.g. "customer:changed") refresh the panels listening for them."""
     payload: dict = {event: True for event in events}
     if message:

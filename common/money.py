@@ -60,7 +60,7 @@ def _strip_currency(text: str, currency: str) -> str:
 
     for mark in {currency.upper(), get_currency_symbol(currency.upper(), locale="en_US")}:
         if text.upper().startswith(mark.upper()):
-            text = text[len(mark):].strip()
+            text = text[len(mark) :].strip()
         if text.upper().endswith(mark.upper()):
             text = text[: len(text) - len(mark)].strip()
     return text
@@ -73,7 +73,7 @@ def _split(text: str, exponent: int) -> tuple[str, str | None]:
         decimal_at = max(dot, comma)
         if text.count(text[decimal_at]) > 1:
             raise AmountError("Use one decimal separator, like 1,000.00 or 1.000,00.")
-        return text[:decimal_at], text[decimal_at + 1:]
+        return text[:decimal_at], text[decimal_at + 1 :]
     separator = "." if dot >= 0 else "," if comma >= 0 else ""
     if not separator or text.count(separator) > 1:
         return text, None
@@ -120,7 +120,8 @@ def parse_amount(text: str, currency: str) -> int:
             raise AmountError(f"Enter digits after the decimal separator, like {example}.")
         if len(decimals) > exponent:
             raise AmountError(
-                f"{currency.upper()} has no decimal places." if exponent == 0
+                f"{currency.upper()} has no decimal places."
+                if exponent == 0
                 else f"{currency.upper()} has at most {exponent} decimal places."
             )
     digits = _integer_digits(integer)

@@ -17,10 +17,14 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 PRODUCTION = env.bool("TELLER_PRODUCTION", default=False)
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
-SECRET_KEY = env.str("SECRET_KEY", default="" if PRODUCTION else "dev-insecure-teller-secret-key-change-me-0123456789")
+SECRET_KEY = env.str(
+    "SECRET_KEY", default="" if PRODUCTION else "dev-insecure-teller-secret-key-change-me-0123456789"
+)
 if not SECRET_KEY:
     raise environ.ImproperlyConfigured("SECRET_KEY must be set when TELLER_PRODUCTION is on")
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"])
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
+)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Key for provider secrets and bot tokens at rest (Fernet, urlsafe base64 of 32 bytes). In development it is
 # derived from SECRET_KEY; production must set it explicitly so rotating SECRET_KEY does not lose the secrets.
@@ -88,7 +92,11 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db_url_config(env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES = {
+    "default": env.db_url_config(
+        env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+    )
+}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # Persistent connections (web and worker): a new PostgreSQL connection per request or task costs more than
 # the work itself. Health checks replace a connection the server dropped before it is used.
@@ -153,7 +161,9 @@ STORAGES = {
 # there).
 EMAIL_BACKEND_PATH = env.str(
     "EMAIL_BACKEND",
-    default="django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.console.EmailBackend",
+    default="django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
 )
 MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH}}
 if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
@@ -206,7 +216,11 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers keep the JSON logging configured below
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_timeout": 2, "socket_connect_timeout": 2}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_timeout": 2,
+    "socket_connect_timeout": 2,
+}
 CELERY_BEAT_SCHEDULE = {
     "sweep-received-events": {"task": "providers.tasks.sweep_received_events", "schedule": 60.0},
     "expire-access": {"task": "purchases.tasks.expire_access", "schedule": crontab(minute="*/5")},

@@ -18,7 +18,8 @@ def manage_details(customer: Customer) -> list[Identifier]:
     """The customer's details, each with `other_count` (other customers using it), `other_links` (a few of
     them) and `last_events` (the latest BlockEvent, or empty). A fixed number of queries."""
     others = (
-        CustomerIdentifier.objects.exclude(customer=customer).select_related("customer")
+        CustomerIdentifier.objects.exclude(customer=customer)
+        .select_related("customer")
         .order_by("-last_seen_at", "pk")
     )
     events = BlockEvent.objects.select_related("actor").order_by("-created_at", "-id")

@@ -30,7 +30,9 @@ def search_q(term: str, merchant=None) -> Q:
         # The customers linked to that Stripe id, looked up first (one indexed query): an EXISTS inside the OR
         # would be checked row by row over the whole list, while "= id OR pk IN (ids)" is two index probes.
         merged = CustomerIdentifier.objects.filter(
-            identifier__merchant=merchant, identifier__kind=Identifier.Kind.CUSTOMER_ID, identifier__value=term
+            identifier__merchant=merchant,
+            identifier__kind=Identifier.Kind.CUSTOMER_ID,
+            identifier__value=term,
         ).values_list("customer_id", flat=True)[:MERGED_CUSTOMERS_MAX]
         return Q(provider_customer_id=term) | Q(pk__in=list(merged))
     if PUBLIC_ID_RE.match(term.upper()):
@@ -133,8 +135,10 @@ class CustomerFilter(django_filters.FilterSet):
         """Tells the user when a short search matched by prefix only."""
         term = (self.valid_data().get("q") or "").strip()
         if term and len(term) < MIN_SUBSTRING_LENGTH:  # no exact id or email is that short
-            return [f"Showing names and emails starting with “{term}”; type at least "
-                    f"{MIN_SUBSTRING_LENGTH} characters to search within them."]
+            return [
+                f"Showing names and emails starting with “{term}”; type at least "
+                f"{MIN_SUBSTRING_LENGTH} characters to search within them."
+            ]
         return []
 
     @property

@@ -13,20 +13,28 @@ class IdentifiersManageForm(forms.Form):
     SAVE, BLOCK_ALL, UNBLOCK_ALL, RADAR_RETRY = "save", "block_all", "unblock_all", "radar_retry"
 
     action = forms.ChoiceField(
-        choices=[(SAVE, "Save"), (BLOCK_ALL, "Block all"), (UNBLOCK_ALL, "Unblock all"),
-                 (RADAR_RETRY, "Retry")],
-        initial=SAVE, required=False,
+        choices=[
+            (SAVE, "Save"),
+            (BLOCK_ALL, "Block all"),
+            (UNBLOCK_ALL, "Unblock all"),
+            (RADAR_RETRY, "Retry"),
+        ],
+        initial=SAVE,
+        required=False,
     )
     shown = forms.TypedMultipleChoiceField(coerce=int, required=False)
     was_blocked = forms.TypedMultipleChoiceField(coerce=int, required=False)
     blocked = forms.TypedMultipleChoiceField(coerce=int, required=False)
     radar_retry = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     reason = forms.ChoiceField(
-        choices=[("", "No reason given"), *BlockEvent.Reason.choices], required=False,
+        choices=[("", "No reason given"), *BlockEvent.Reason.choices],
+        required=False,
         widget=forms.RadioSelect,
     )
     reason_text = forms.CharField(
-        max_length=500, required=False, label="Describe the reason",
+        max_length=500,
+        required=False,
+        label="Describe the reason",
         widget=forms.TextInput(attrs={"placeholder": "Required for “Other”", "maxlength": 500}),
     )
     cancel_subscriptions = forms.BooleanField(required=False, label="Also cancel live subscriptions now")

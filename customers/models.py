@@ -27,15 +27,21 @@ class CustomerQuerySet(MerchantQuerySet):
 
 class Customer(models.Model):
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="customers")
-    public_id = models.CharField(max_length=PUBLIC_ID_LENGTH, unique=True, default=new_public_id, editable=False)
+    public_id = models.CharField(
+        max_length=PUBLIC_ID_LENGTH, unique=True, default=new_public_id, editable=False
+    )
     provider_customer_id = models.CharField(max_length=255, null=True, blank=True)
     name = models.CharField(max_length=255, blank=True, default="")
     email = models.EmailField(max_length=320, blank=True, default="")
     avatar_url = models.URLField(blank=True, default="")
     country = models.CharField(max_length=2, blank=True, default="")
-    description = models.TextField(blank=True, default="", help_text="The customer's own note (provider description).")
+    description = models.TextField(
+        blank=True, default="", help_text="The customer's own note (provider description)."
+    )
     metadata = models.JSONField(default=dict, blank=True)
-    providers_used = models.JSONField(default=list, blank=True, help_text="ProviderKind values this customer used.")
+    providers_used = models.JSONField(
+        default=list, blank=True, help_text="ProviderKind values this customer used."
+    )
     used_access_code = models.BooleanField(default=False)
     # Denormalised from the CUSTOMER_ID identifier so lists can filter blocked customers without a join.
     is_blocked = models.BooleanField(default=False)
@@ -113,7 +119,9 @@ class Identifier(models.Model):
     class Meta:
         ordering = ["kind", "display"]
         constraints = [
-            models.UniqueConstraint(fields=["merchant", "kind", "value"], name="identifier_unique_per_merchant"),
+            models.UniqueConstraint(
+                fields=["merchant", "kind", "value"], name="identifier_unique_per_merchant"
+            ),
             models.CheckConstraint(condition=~models.Q(value=""), name="identifier_value_not_empty"),
         ]
 
@@ -158,12 +166,18 @@ class BlockEvent(models.Model):
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="+")
     identifier = models.ForeignKey(Identifier, on_delete=models.PROTECT, related_name="block_events")
     action = models.CharField(max_length=16, choices=Action.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     reason = models.CharField(max_length=32, choices=Reason.choices, blank=True, default="")
     reason_text = models.CharField(max_length=500, blank=True, default="")
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.MANUAL)
     customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text="The customer whose page the change was made from.",
     )
     created_at = models.DateTimeField(db_index=True)
@@ -189,8 +203,12 @@ class PaymentMethod(models.Model):
     """A payment method on file at the provider (Stripe pm_...)."""
 
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="payment_methods")
-    identifier = models.ForeignKey(Identifier, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="payment_methods"
+    )
+    identifier = models.ForeignKey(
+        Identifier, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     provider_id = models.CharField(max_length=255)
     type = models.CharField(max_length=32)  # card, sepa_debit, ...
     brand = models.CharField(max_length=32, blank=True, default="")
@@ -209,7 +227,9 @@ class PaymentMethod(models.Model):
     class Meta:
         ordering = ["-is_default", "-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["merchant", "provider_id"], name="payment_method_unique_per_merchant"),
+            models.UniqueConstraint(
+                fields=["merchant", "provider_id"], name="payment_method_unique_per_merchant"
+            ),
         ]
 
     def __str__(self):

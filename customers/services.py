@@ -45,9 +45,11 @@ def email_is_blocked(merchant, email: str) -> bool:
     value = normalize_email(email)
     if not value:
         return False
-    return Identifier.objects.for_merchant(merchant).filter(
-        kind=Identifier.Kind.EMAIL, value=value, is_blocked=True
-    ).exists()
+    return (
+        Identifier.objects.for_merchant(merchant)
+        .filter(kind=Identifier.Kind.EMAIL, value=value, is_blocked=True)
+        .exists()
+    )
 
 
 def actor_may_unblock(actor, merchant) -> bool:
@@ -74,8 +76,14 @@ def identifier_block(
     _check_reason(reason, reason_text)
     with transaction.atomic():
         return _transition(
-            actor=actor, now=now, identifier=identifier, blocked=True, customer=customer,
-            reason=reason, reason_text=reason_text, source=source,
+            actor=actor,
+            now=now,
+            identifier=identifier,
+            blocked=True,
+            customer=customer,
+            reason=reason,
+            reason_text=reason_text,
+            source=source,
         )
 
 
@@ -98,8 +106,14 @@ def identifier_unblock(
     _check_reason(reason, reason_text)
     with transaction.atomic():
         return _transition(
-            actor=actor, now=now, identifier=identifier, blocked=False, customer=customer,
-            reason=reason, reason_text=reason_text, source=source,
+            actor=actor,
+            now=now,
+            identifier=identifier,
+            blocked=False,
+            customer=customer,
+            reason=reason,
+            reason_text=reason_text,
+            source=source,
         )
 
 
@@ -147,8 +161,14 @@ def identifiers_apply(
     with transaction.atomic():
         for pk in sorted(changes):  # a fixed lock order: two concurrent saves cannot deadlock
             event = _transition(
-                actor=actor, now=now, identifier=identifiers[pk], blocked=changes[pk], customer=customer,
-                reason=reason, reason_text=reason_text, source=BlockEvent.Source.MANUAL,
+                actor=actor,
+                now=now,
+                identifier=identifiers[pk],
+                blocked=changes[pk],
+                customer=customer,
+                reason=reason,
+                reason_text=reason_text,
+                source=BlockEvent.Source.MANUAL,
             )
             if event:
                 events.append(event)
@@ -175,13 +195,27 @@ def customer_block_all(
     with transaction.atomic():
         _ensure_customer_id_identifier(customer, now=now)
         events = _transition_all(
-            actor=actor, now=now, customer=customer, blocked=True,
-            reason=reason, reason_text=reason_text, source=source,
+            actor=actor,
+            now=now,
+            customer=customer,
+            blocked=True,
+            reason=reason,
+            reason_text=reason_text,
+            source=source,
         )
         audit_record(
-            merchant=customer.merchant, actor=actor, action="customer.block_all", target=customer, now=now,
-            customer=customer, data={"blocked": len(events), "reason": reason, "source": source,
-                                     "cancel_subscriptions": cancel_subscriptions},
+            merchant=customer.merchant,
+            actor=actor,
+            action="customer.block_all",
+            target=customer,
+            now=now,
+            customer=customer,
+            data={
+                "blocked": len(events),
+                "reason": reason,
+                "source": source,
+                "cancel_subscriptions": cancel_subscriptions,
+            },
         )
         if cancel_subscriptions:
             # After the commit: a provider call never runs inside a database transaction.
@@ -204,12 +238,22 @@ def customer_unblock_all(
     _check_reason(reason, reason_text)
     with transaction.atomic():
         events = _transition_all(
-            actor=actor, now=now, customer=customer, blocked=False,
-            reason=reason, reason_text=reason_text, source=source,
+            actor=actor,
+            now=now,
+            customer=customer,
+            blocked=False,
+            reason=reason,
+            reason_text=reason_text,
+            source=source,
         )
         audit_record(
-            merchant=customer.merchant, actor=actor, action="customer.unblock_all", target=customer, now=now,
-            customer=customer, data={"unblocked": len(events), "reason": reason},
+            merchant=customer.merchant,
+            actor=actor,
+            action="customer.unblock_all",
+            target=customer,
+            now=now,
+            customer=customer,
+            data={"unblocked": len(events), "reason": reason},
         )
     customer.refresh_from_db(fields=["is_blocked"])
     return events
@@ -236,16 +280,33 @@ def _transition(
     locked.save(update_fields=fields)
     action = BlockEvent.Action.BLOCK if blocked else BlockEvent.Action.UNBLOCK
     event = BlockEvent.objects.create(
-        merchant=locked.merchant, identifier=locked, action=action, actor=_user_or_none(actor),
-        reason=reason or "", reason_text=reason_text or "", source=source, customer=customer, created_at=now,
+        merchant=locked.merchant,
+        identifier=locked,
+        action=action,
+        actor=_user_or_none(actor),
+        reason=reason or "",
+        reason_text=reason_text or "",
+        source=source,
+        customer=customer,
+        created_at=now,
     )
     if locked.kind == Identifier.Kind.CUSTOMER_ID:
         _sync_customer_flags(locked)
     audit_record(
-        merchant=locked.merchant, actor=actor, action="identifier.block" if blocked else "identifier.unblock",
-        target=locked, now=now, customer=customer,
-        data={"kind": locked.kind, "before": {"is_blocked": not blocked}, "after": {"is_blocked": blocked},
-              "reason": reason, "reason_text": reason_text, "source": source},
+        merchant=locked.merchant,
+        actor=actor,
+        action="identifier.block" if blocked else "identifier.unblock",
+        target=locked,
+        now=now,
+        customer=customer,
+        data={
+            "kind": locked.kind,
+            "before": {"is_blocked": not blocked},
+            "after": {"is_blocked": blocked},
+            "reason": reason,
+            "reason_text": reason_text,
+            "source": source,
+        },
     )
     _copy_state(locked, identifier)
     return event
@@ -255,8 +316,14 @@ def _transition_all(*, actor, now, customer, blocked, reason, reason_text, sourc
     events = []
     for identifier in _customer_identifiers(customer).order_by("pk"):
         event = _transition(
-            actor=actor, now=now, identifier=identifier, blocked=blocked, customer=customer,
-            reason=reason, reason_text=reason_text, source=source,
+            actor=actor,
+            now=now,
+            identifier=identifier,
+            blocked=blocked,
+            customer=customer,
+            reason=reason,
+            reason_text=reason_text,
+            source=source,
         )
         if event:
             events.append(event)
@@ -293,9 +360,11 @@ def _cancel_live_subscriptions(*, actor, now, customer: Customer) -> None:
     """Cancel now every live subscription of the customer; a failure is logged, never undoes the block."""
     from purchases.models import Purchase
 
-    purchases = Purchase.objects.for_merchant(customer.merchant).filter(
-        customer=customer, kind=Purchase.Kind.SUBSCRIPTION, status__in=Purchase.LIVE_STATUSES
-    ).exclude(provider_subscription_id=None)
+    purchases = (
+        Purchase.objects.for_merchant(customer.merchant)
+        .filter(customer=customer, kind=Purchase.Kind.SUBSCRIPTION, status__in=Purchase.LIVE_STATUSES)
+        .exclude(provider_subscription_id=None)
+    )
     for purchase in purchases:
         try:
             _cancel_now(actor=actor, now=now, purchase=purchase)
@@ -356,7 +425,14 @@ def _copy_state(source: Identifier, target: Identifier) -> None:
 
 
 __all__ = [
-    "BlockingError", "UnblockNotAllowed", "email_is_blocked", "actor_may_unblock", "identifier_block",
-    "identifier_unblock", "identifier_radar_retry", "identifiers_apply", "customer_block_all",
+    "BlockingError",
+    "UnblockNotAllowed",
+    "email_is_blocked",
+    "actor_may_unblock",
+    "identifier_block",
+    "identifier_unblock",
+    "identifier_radar_retry",
+    "identifiers_apply",
+    "customer_block_all",
     "customer_unblock_all",
 ]

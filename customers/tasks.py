@@ -69,17 +69,33 @@ def _sync(task, identifier_id: int) -> str:
         item_id = _reconcile(get_provider(identifier.merchant), identifier, list_kind)
     except ProviderUnavailable as exc:
         if task.request.retries >= task.max_retries:
-            return _record(identifier_id, status=Identifier.SyncStatus.FAILED, error=exc.message,
-                           synced_blocked=identifier.is_blocked)
-        _record(identifier_id, status=Identifier.SyncStatus.PENDING, error=f"Retrying: {exc.message}",
-                synced_blocked=identifier.is_blocked)
+            return _record(
+                identifier_id,
+                status=Identifier.SyncStatus.FAILED,
+                error=exc.message,
+                synced_blocked=identifier.is_blocked,
+            )
+        _record(
+            identifier_id,
+            status=Identifier.SyncStatus.PENDING,
+            error=f"Retrying: {exc.message}",
+            synced_blocked=identifier.is_blocked,
+        )
         raise  # autoretry_for schedules the next attempt with backoff
     except ProviderError as exc:
         log.warning("radar.sync_failed", identifier=identifier_id, error=exc.message)
-        return _record(identifier_id, status=Identifier.SyncStatus.FAILED, error=exc.message,
-                       synced_blocked=identifier.is_blocked)
-    return _record(identifier_id, status=Identifier.SyncStatus.SYNCED, item_id=item_id,
-                   synced_blocked=identifier.is_blocked)
+        return _record(
+            identifier_id,
+            status=Identifier.SyncStatus.FAILED,
+            error=exc.message,
+            synced_blocked=identifier.is_blocked,
+        )
+    return _record(
+        identifier_id,
+        status=Identifier.SyncStatus.SYNCED,
+        item_id=item_id,
+        synced_blocked=identifier.is_blocked,
+    )
 
 
 def _reconcile(provider, identifier: Identifier, list_kind: str) -> str:

@@ -12,7 +12,11 @@ RESULTS_ID = "customer-results"
 def customer_list(request):
     """Search, filters and sort live in the URL; an HTMX request gets only the results table."""
     filterset, page = selectors.customer_list(request=request)
-    context = {"filter": filterset, "page": page, "notes": ignored_filter_notes(filterset) + filterset.search_notes}
+    context = {
+        "filter": filterset,
+        "page": page,
+        "notes": ignored_filter_notes(filterset) + filterset.search_notes,
+    }
     template = "customers/customer_list.html"
     if request.htmx and request.htmx.target == RESULTS_ID:
         response = render(request, f"{template}#results", context)

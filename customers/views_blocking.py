@@ -47,7 +47,10 @@ def _act(request, customer, form) -> str:
     action = data["action"]
     if action == form.BLOCK_ALL:
         events = services.customer_block_all(
-            actor=actor, now=now, customer=customer, cancel_subscriptions=data["cancel_subscriptions"],
+            actor=actor,
+            now=now,
+            customer=customer,
+            cancel_subscriptions=data["cancel_subscriptions"],
             **reason,
         )
         extra = " Live subscriptions are being cancelled." if data["cancel_subscriptions"] else ""
@@ -88,7 +91,10 @@ def _render(request, customer, form, details, *, status=200):
     may_unblock = has_permission(request.membership, "identifier.unblock")
     context = {
         "base_template": "components/_modal.html" if request.htmx else "customers/identifier_manage.html",
-        "customer": customer, "form": form, "details": details, "may_unblock": may_unblock,
+        "customer": customer,
+        "form": form,
+        "details": details,
+        "may_unblock": may_unblock,
         "any_blocked": any(d.is_blocked for d in details),
         "any_active": any(not d.is_blocked for d in details),
         "action_url": reverse("customers:identifiers-manage", args=[customer.public_id]),

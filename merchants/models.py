@@ -92,7 +92,9 @@ class Membership(models.Model):
     objects = MembershipQuerySet.as_manager()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "merchant"], name="membership_user_merchant_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "merchant"], name="membership_user_merchant_unique")
+        ]
         ordering = ["merchant__name"]
 
     def __str__(self):

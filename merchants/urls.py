@@ -14,5 +14,7 @@ urlpatterns = [
     path("staff/<int:pk>/role/", views_staff.staff_role, name="staff-role"),
     path("staff/<int:pk>/deactivate/", views_staff.staff_deactivate, name="staff-deactivate"),
     path("staff/<int:pk>/reactivate/", views_staff.staff_reactivate, name="staff-reactivate"),
-    path("accounts/set-password/<uidb64>/<token>/", views_staff.SetPasswordView.as_view(), name="set-password"),
+    path(
+        "accounts/set-password/<uidb64>/<token>/", views_staff.SetPasswordView.as_view(), name="set-password"
+    ),
 ]

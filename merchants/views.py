@@ -26,7 +26,11 @@ def home(request):
 @require_POST
 @merchant_required()
 def switch_merchant(request):
-    membership = Membership.objects.active().filter(user=request.user, merchant_id=request.POST.get("merchant")).first()
+    membership = (
+        Membership.objects.active()
+        .filter(user=request.user, merchant_id=request.POST.get("merchant"))
+        .first()
+    )
     if membership is None:
         raise Http404("No such merchant")
     request.session[SESSION_KEY] = membership.merchant_id

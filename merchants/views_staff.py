@@ -116,8 +116,14 @@ def _confirm(request, pk, *, service, done_message, **labels):
 @merchant_required("staff.manage")
 def staff_deactivate(request, pk):
     return _confirm(
-        request, pk, service=services.staff_deactivate, done_message="{email} was deactivated and signed out.",
-        title="Deactivate member", submit="Deactivate", fields="deactivate", danger=True,
+        request,
+        pk,
+        service=services.staff_deactivate,
+        done_message="{email} was deactivated and signed out.",
+        title="Deactivate member",
+        submit="Deactivate",
+        fields="deactivate",
+        danger=True,
     )
 
 
@@ -125,8 +131,13 @@ def staff_deactivate(request, pk):
 @merchant_required("staff.manage")
 def staff_reactivate(request, pk):
     return _confirm(
-        request, pk, service=services.staff_reactivate, done_message="{email} can sign in again.",
-        title="Reactivate member", submit="Reactivate", fields="reactivate",
+        request,
+        pk,
+        service=services.staff_reactivate,
+        done_message="{email} can sign in again.",
+        title="Reactivate member",
+        submit="Reactivate",
+        fields="reactivate",
     )
 
 

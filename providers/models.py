@@ -28,7 +28,9 @@ class ProviderEvent(models.Model):
     customer = models.ForeignKey(
         "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="provider_events"
     )
-    transactions = models.ManyToManyField("transactions.Transaction", blank=True, related_name="provider_events")
+    transactions = models.ManyToManyField(
+        "transactions.Transaction", blank=True, related_name="provider_events"
+    )
     purchase = models.ForeignKey(
         "purchases.Purchase", null=True, blank=True, on_delete=models.SET_NULL, related_name="provider_events"
     )

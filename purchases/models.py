@@ -138,7 +138,9 @@ class AccessCode(models.Model):
     duration = models.CharField(max_length=16, choices=Duration.choices, default=Duration.LIFETIME)
     duration_count = models.PositiveIntegerField(null=True, blank=True)
     batch = models.CharField(max_length=32, blank=True, default="")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     redeemed_by = models.ForeignKey(
         "customers.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="redeemed_codes"
     )

@@ -23,7 +23,9 @@ class Credit(models.Model):
         OTHER = "OTHER", "Other"
 
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="+")
-    transaction = models.ForeignKey("transactions.Transaction", on_delete=models.PROTECT, related_name="credits")
+    transaction = models.ForeignKey(
+        "transactions.Transaction", on_delete=models.PROTECT, related_name="credits"
+    )
     refund_transaction = models.OneToOneField(
         "transactions.Transaction", null=True, blank=True, on_delete=models.PROTECT, related_name="credit"
     )
@@ -79,7 +81,9 @@ class Repayment(models.Model):
         OTHER = "OTHER", "Other"
 
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="+")
-    chargeback = models.ForeignKey("transactions.Transaction", on_delete=models.PROTECT, related_name="repayments")
+    chargeback = models.ForeignKey(
+        "transactions.Transaction", on_delete=models.PROTECT, related_name="repayments"
+    )
     transaction = models.OneToOneField(
         "transactions.Transaction", null=True, blank=True, on_delete=models.PROTECT, related_name="repayment"
     )

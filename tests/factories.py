@@ -81,15 +81,38 @@ class IdentifierFactory(factory.django.DjangoModelFactory):
     last4 = "4242"
     exp_month = 4
     exp_year = 2028
-    display = factory.LazyAttribute(lambda o: f"{o.brand.title()} •••• {o.last4}, {o.exp_month:02d}/{o.exp_year % 100:02d}")
+    display = factory.LazyAttribute(
+        lambda o: f"{o.brand.title()} •••• {o.last4}, {o.exp_month:02d}/{o.exp_year % 100:02d}"
+    )
 
     class Params:
-        email = factory.Trait(kind=Identifier.Kind.EMAIL, value=factory.Sequence(lambda n: f"buyer{n}@example.org"),
-                              brand="", last4="", exp_month=None, exp_year=None, display=factory.SelfAttribute("value"))
-        customer_id = factory.Trait(kind=Identifier.Kind.CUSTOMER_ID, value=factory.Sequence(lambda n: f"cus_I{n:010d}"),
-                                    brand="", last4="", exp_month=None, exp_year=None, display=factory.SelfAttribute("value"))
-        sepa = factory.Trait(kind=Identifier.Kind.BANK_ACCOUNT, brand="", last4="3000", exp_month=None, exp_year=None,
-                             bank_name="Deutsche Bank", display="SEPA DE •••• 3000")
+        email = factory.Trait(
+            kind=Identifier.Kind.EMAIL,
+            value=factory.Sequence(lambda n: f"buyer{n}@example.org"),
+            brand="",
+            last4="",
+            exp_month=None,
+            exp_year=None,
+            display=factory.SelfAttribute("value"),
+        )
+        customer_id = factory.Trait(
+            kind=Identifier.Kind.CUSTOMER_ID,
+            value=factory.Sequence(lambda n: f"cus_I{n:010d}"),
+            brand="",
+            last4="",
+            exp_month=None,
+            exp_year=None,
+            display=factory.SelfAttribute("value"),
+        )
+        sepa = factory.Trait(
+            kind=Identifier.Kind.BANK_ACCOUNT,
+            brand="",
+            last4="3000",
+            exp_month=None,
+            exp_year=None,
+            bank_name="Deutsche Bank",
+            display="SEPA DE •••• 3000",
+        )
         blocked = factory.Trait(is_blocked=True, blocked_at=factory.LazyFunction(timezone.now))
 
 
@@ -162,20 +185,33 @@ class PurchaseFactory(factory.django.DjangoModelFactory):
 
     class Params:
         one_time = factory.Trait(
-            kind=Purchase.Kind.ONE_TIME, provider_subscription_id=None, interval="",
-            current_period_start_at=None, current_period_end_at=None,
-            product=factory.SubFactory(ProductFactory, merchant=factory.SelfAttribute("..merchant"), one_time=True),
+            kind=Purchase.Kind.ONE_TIME,
+            provider_subscription_id=None,
+            interval="",
+            current_period_start_at=None,
+            current_period_end_at=None,
+            product=factory.SubFactory(
+                ProductFactory, merchant=factory.SelfAttribute("..merchant"), one_time=True
+            ),
         )
         access_code = factory.Trait(
-            kind=Purchase.Kind.ACCESS_CODE, provider_subscription_id=None, interval="", amount=None, currency="",
-            current_period_start_at=None, current_period_end_at=None,
+            kind=Purchase.Kind.ACCESS_CODE,
+            provider_subscription_id=None,
+            interval="",
+            amount=None,
+            currency="",
+            current_period_start_at=None,
+            current_period_end_at=None,
         )
         trialing = factory.Trait(status=Purchase.Status.TRIALING)
         past_due = factory.Trait(status=Purchase.Status.PAST_DUE)
         unpaid = factory.Trait(status=Purchase.Status.UNPAID)
-        scheduled = factory.Trait(cancel_at_period_end=True, cancel_at=factory.SelfAttribute("current_period_end_at"))
+        scheduled = factory.Trait(
+            cancel_at_period_end=True, cancel_at=factory.SelfAttribute("current_period_end_at")
+        )
         canceled = factory.Trait(
-            status=Purchase.Status.CANCELED, canceled_at=factory.LazyFunction(timezone.now),
+            status=Purchase.Status.CANCELED,
+            canceled_at=factory.LazyFunction(timezone.now),
             ended_at=factory.LazyFunction(timezone.now),
         )
 
@@ -208,13 +244,27 @@ class TransactionFactory(factory.django.DjangoModelFactory):
     occurred_at = factory.LazyFunction(timezone.now)
 
     class Params:
-        sepa = factory.Trait(method_type="sepa_debit", method_brand="", method_last4="3000",
-                             method_exp_month=None, method_exp_year=None, method_bank_name="Deutsche Bank")
-        failed = factory.Trait(status=Transaction.Status.FAILED, failure_code="card_declined",
-                               failure_message="Your card was declined.")
-        refund = factory.Trait(kind=Transaction.Kind.REFUND, provider_id=factory.Sequence(lambda n: f"re_T{n:014d}"))
-        chargeback = factory.Trait(kind=Transaction.Kind.CHARGEBACK, status=Transaction.Status.NEEDS_RESPONSE,
-                                   provider_id=factory.Sequence(lambda n: f"dp_T{n:014d}"))
+        sepa = factory.Trait(
+            method_type="sepa_debit",
+            method_brand="",
+            method_last4="3000",
+            method_exp_month=None,
+            method_exp_year=None,
+            method_bank_name="Deutsche Bank",
+        )
+        failed = factory.Trait(
+            status=Transaction.Status.FAILED,
+            failure_code="card_declined",
+            failure_message="Your card was declined.",
+        )
+        refund = factory.Trait(
+            kind=Transaction.Kind.REFUND, provider_id=factory.Sequence(lambda n: f"re_T{n:014d}")
+        )
+        chargeback = factory.Trait(
+            kind=Transaction.Kind.CHARGEBACK,
+            status=Transaction.Status.NEEDS_RESPONSE,
+            provider_id=factory.Sequence(lambda n: f"dp_T{n:014d}"),
+        )
 
 
 class NoteFactory(factory.django.DjangoModelFactory):

@@ -42,7 +42,11 @@ class Transaction(models.Model):
         PARTIALLY_REPAID = "PARTIALLY_REPAID", "Partially repaid"
 
     SUCCESSFUL_STATUSES = (
-        Status.SUCCEEDED, Status.REFUNDED, Status.PARTIALLY_REFUNDED, Status.DISPUTED, Status.CHARGED_BACK,
+        Status.SUCCEEDED,
+        Status.REFUNDED,
+        Status.PARTIALLY_REFUNDED,
+        Status.DISPUTED,
+        Status.CHARGED_BACK,
     )
     OPEN_DISPUTE_STATUSES = (Status.WARNING, Status.NEEDS_RESPONSE, Status.UNDER_REVIEW)
 
@@ -55,7 +59,14 @@ class Transaction(models.Model):
         OTHER = "other", "Other"
 
     # Payment methods that settle like a wire: no partial credit, a full one only at the merchant's own risk.
-    WIRE_METHOD_TYPES = ("sepa_debit", "bank_transfer", "ach_debit", "bacs_debit", "au_becs_debit", "acss_debit")
+    WIRE_METHOD_TYPES = (
+        "sepa_debit",
+        "bank_transfer",
+        "ach_debit",
+        "bacs_debit",
+        "au_becs_debit",
+        "acss_debit",
+    )
 
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="+")
     customer = models.ForeignKey(
@@ -64,14 +75,18 @@ class Transaction(models.Model):
     purchase = models.ForeignKey(
         "purchases.Purchase", null=True, blank=True, on_delete=models.SET_NULL, related_name="transactions"
     )
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     kind = models.CharField(max_length=24, choices=Kind.choices)
     status = models.CharField(max_length=24, choices=Status.choices)
     amount = models.BigIntegerField(help_text="Minor units of currency; always positive.")
     currency = models.CharField(max_length=3)
     refunded_amount = models.BigIntegerField(default=0)
     disputed_amount = models.BigIntegerField(default=0)
-    repaid_amount = models.BigIntegerField(default=0, help_text="On a chargeback: what the customer paid back.")
+    repaid_amount = models.BigIntegerField(
+        default=0, help_text="On a chargeback: what the customer paid back."
+    )
     # Payment-method snapshot as it was at payment time.
     method_type = models.CharField(max_length=32, blank=True, default="")
     method_brand = models.CharField(max_length=32, blank=True, default="")
@@ -126,8 +141,10 @@ class Transaction(models.Model):
             models.Index(fields=["purchase", "-occurred_at"], name="txn_purchase_recent_idx"),
             # Covering index for the customer page's Stats tab: per-currency totals and the monthly chart are
             # index-only scans of one customer's rows, however many transactions the merchant has.
-            models.Index(fields=["customer", "currency", "kind", "status", "occurred_at", "amount"],
-                         name="txn_customer_stats_idx"),
+            models.Index(
+                fields=["customer", "currency", "kind", "status", "occurred_at", "amount"],
+                name="txn_customer_stats_idx",
+            ),
         ]
 
     def __str__(self):
@@ -145,17 +162,23 @@ class Transaction(models.Model):
     def method_display(self) -> str:
         if self.method_brand and self.method_last4:
             return f"{self.method_brand.title()} •••• {self.method_last4}"
-        label = dict(self.MethodType.choices).get(self.method_type, self.method_type.replace("_", " ").title())
+        label = dict(self.MethodType.choices).get(
+            self.method_type, self.method_type.replace("_", " ").title()
+        )
         return f"{label} •••• {self.method_last4}" if self.method_last4 else (label or "—")
 
 
 class Note(models.Model):
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="+")
-    transaction = models.ForeignKey(Transaction, null=True, blank=True, on_delete=models.CASCADE, related_name="notes")
+    transaction = models.ForeignKey(
+        Transaction, null=True, blank=True, on_delete=models.CASCADE, related_name="notes"
+    )
     customer = models.ForeignKey(
         "customers.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="notes"
     )
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     body = models.TextField(max_length=5000)
     created_at = models.DateTimeField()
 

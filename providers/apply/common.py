@@ -170,9 +170,7 @@ def upsert(
         else:
             row = model.objects.select_for_update().filter(merchant=merchant, **key).first()
         if row is not None:
-            tie_lost = (
-                would_reopen is not None and stamp == row.provider_updated_at and would_reopen(row)
-            )
+            tie_lost = would_reopen is not None and stamp == row.provider_updated_at and would_reopen(row)
             if is_stale(row, stamp) or tie_lost:
                 note_stale(event)
                 return row, False

@@ -446,8 +446,15 @@ def _block_all(credit: Credit, *, actor, now: datetime) -> None:
         # audited so staff can block by hand.
         logger.warning("credit_block_all_failed", extra={"credit_id": credit.pk, "error": str(exc)})
         with db_transaction.atomic():
-            audit_record(merchant=credit.merchant, actor=actor, action="credit.block_all_fail", target=credit,
-                         now=now, customer=customer, data={"error": str(exc)})
+            audit_record(
+                merchant=credit.merchant,
+                actor=actor,
+                action="credit.block_all_fail",
+                target=credit,
+                now=now,
+                customer=customer,
+                data={"error": str(exc)},
+            )
 
 
 # --- reconciliation -----------------------------------------------------------------------------------------

@@ -198,8 +198,12 @@ def test_apply_changes_only_what_was_toggled_and_logs_each_change(owner, custome
     card, email, iban = link(customer), link(customer, email=True, blocked=True), link(customer, sepa=True)
 
     events = identifiers_apply(
-        actor=owner, now=NOW, customer=customer, changes={card.pk: True, email.pk: False, iban.pk: False},
-        reason=BlockEvent.Reason.CUSTOMER_REQUEST, reason_text="",
+        actor=owner,
+        now=NOW,
+        customer=customer,
+        changes={card.pk: True, email.pk: False, iban.pk: False},
+        reason=BlockEvent.Reason.CUSTOMER_REQUEST,
+        reason_text="",
     )
 
     assert {(e.identifier_id, e.action) for e in events} == {(card.pk, "BLOCK"), (email.pk, "UNBLOCK")}
@@ -215,8 +219,14 @@ def test_apply_refuses_a_detail_of_another_customer_and_changes_nothing(
 
     for bad_id in (stranger_card.pk, foreign_card.pk, 999_999):
         with pytest.raises(BlockingError):
-            identifiers_apply(actor=owner, now=NOW, customer=customer, changes={card.pk: True, bad_id: True},
-                              reason="", reason_text="")
+            identifiers_apply(
+                actor=owner,
+                now=NOW,
+                customer=customer,
+                changes={card.pk: True, bad_id: True},
+                reason="",
+                reason_text="",
+            )
 
     assert not Identifier.objects.filter(is_blocked=True).exists()
     assert not BlockEvent.objects.exists()
@@ -226,8 +236,14 @@ def test_apply_by_support_with_an_unblock_changes_nothing(support, customer):
     card, email = link(customer), link(customer, email=True, blocked=True)
 
     with pytest.raises(UnblockNotAllowed):
-        identifiers_apply(actor=support, now=NOW, customer=customer, changes={card.pk: True, email.pk: False},
-                          reason="", reason_text="")
+        identifiers_apply(
+            actor=support,
+            now=NOW,
+            customer=customer,
+            changes={card.pk: True, email.pk: False},
+            reason="",
+            reason_text="",
+        )
 
     card.refresh_from_db()
     assert not card.is_blocked and not BlockEvent.objects.exists()
@@ -247,8 +263,9 @@ def test_block_all_blocks_every_detail_including_the_customer_id(owner, customer
 
 
 def test_block_all_creates_the_customer_id_detail_when_sync_has_not(owner, customer):
-    events = customer_block_all(actor=owner, now=NOW, customer=customer, reason=FRAUD,
-                                source=BlockEvent.Source.CREDIT)
+    events = customer_block_all(
+        actor=owner, now=NOW, customer=customer, reason=FRAUD, source=BlockEvent.Source.CREDIT
+    )
 
     (event,) = events
     assert event.identifier.kind == "CUSTOMER_ID" and event.identifier.value == customer.provider_customer_id
@@ -302,8 +319,9 @@ def test_block_all_with_cancel_subscriptions_cancels_live_subscriptions_after_co
     assert canceled == [live] and len(callbacks) == 1
 
 
-def test_a_failed_subscription_cancel_leaves_the_block_in_place(owner, customer, monkeypatch,
-                                                                  django_capture_on_commit_callbacks):
+def test_a_failed_subscription_cancel_leaves_the_block_in_place(
+    owner, customer, monkeypatch, django_capture_on_commit_callbacks
+):
     factories.PurchaseFactory(customer=customer)
 
     def boom(**kwargs):

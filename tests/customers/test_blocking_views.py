@@ -62,8 +62,17 @@ def test_the_modal_lists_every_detail_with_a_switch_and_the_shared_customers(
     html = response.text
     assert response.status_code == 200
     assert html.count('class="switch"') == 4
-    for text in ("Visa •••• 4242, 04/28", "jane@example.org", "SEPA DE •••• 3000", "cus_JANE", "Block all",
-                 "Unblock all", "Also cancel live subscriptions now", "Fraud", "Chargeback abuse"):
+    for text in (
+        "Visa •••• 4242, 04/28",
+        "jane@example.org",
+        "SEPA DE •••• 3000",
+        "cus_JANE",
+        "Block all",
+        "Unblock all",
+        "Also cancel live subscriptions now",
+        "Fraud",
+        "Chargeback abuse",
+    ):
         assert text in html
     assert "Also used by 1 other customer" in html
     assert reverse("customers:detail", args=[twin.public_id]) in html
@@ -203,8 +212,9 @@ def test_another_merchants_user_gets_404(other_client, customer):
 
 
 @pytest.mark.parametrize("bad", ["another customer's", "another merchant's", "unknown", "not a number"])
-def test_ids_that_are_not_this_customers_details_are_a_form_error(owner_client, merchant, other_merchant,
-                                                                 customer, bad):
+def test_ids_that_are_not_this_customers_details_are_a_form_error(
+    owner_client, merchant, other_merchant, customer, bad
+):
     card = link(customer)
     bad_id = {
         "another customer's": lambda: link(factories.CustomerFactory(merchant=merchant)).pk,
@@ -213,8 +223,9 @@ def test_ids_that_are_not_this_customers_details_are_a_form_error(owner_client, 
         "not a number": lambda: "x",
     }[bad]()
 
-    response = owner_client.post(url(customer), {"shown": [card.pk, bad_id], "blocked": [card.pk, bad_id]},
-                                 headers=HX)
+    response = owner_client.post(
+        url(customer), {"shown": [card.pk, bad_id], "blocked": [card.pk, bad_id]}, headers=HX
+    )
 
     assert response.status_code == 200
     assert "errorlist" in response.text or "alert-danger" in response.text
@@ -230,7 +241,7 @@ def test_reason_other_without_text_is_a_form_error(owner_client, customer):
     assert response.status_code == 200
     assert "Describe the reason" in response.text
     assert not Identifier.objects.get(pk=card.pk).is_blocked
-    assert 'checked' in response.text  # the switch keeps the user's choice
+    assert "checked" in response.text  # the switch keeps the user's choice
 
 
 def test_a_too_long_reason_text_is_a_form_error(owner_client, customer):

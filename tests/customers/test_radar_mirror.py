@@ -55,20 +55,30 @@ class RecordingStripeHTTP(stripe.HTTPClient):
             return 200, {"object": "list", "data": found, "has_more": False, "url": path}
         if (method, path) == ("POST", "/v1/radar/value_lists"):
             value_list = copy.deepcopy(FIXTURES["radar.value_list"])
-            value_list.update(id=f"rsl_rec{next(self._ids)}", alias=params["alias"], name=params["name"],
-                              item_type=params["item_type"])
+            value_list.update(
+                id=f"rsl_rec{next(self._ids)}",
+                alias=params["alias"],
+                name=params["name"],
+                item_type=params["item_type"],
+            )
             self.lists[params["alias"]] = value_list
             return 200, value_list
         if (method, path) == ("POST", "/v1/radar/value_list_items"):
             item = copy.deepcopy(FIXTURES["radar.value_list_item"])
-            item.update(id=f"rsli_rec{next(self._ids)}", value=params["value"],
-                        value_list=params["value_list"])
+            item.update(
+                id=f"rsli_rec{next(self._ids)}", value=params["value"], value_list=params["value_list"]
+            )
             return 200, item
         if method == "DELETE" and path.startswith("/v1/radar/value_list_items/"):
             item_id = path.rsplit("/", 1)[1]
             if item_id in self.missing_items:
-                return 404, {"error": {"type": "invalid_request_error", "code": "resource_missing",
-                                       "message": f"No such radar.value_list_item: '{item_id}'"}}
+                return 404, {
+                    "error": {
+                        "type": "invalid_request_error",
+                        "code": "resource_missing",
+                        "message": f"No such radar.value_list_item: '{item_id}'",
+                    }
+                }
             return 200, {**FIXTURES["deleted_radar.value_list_item"], "id": item_id}
         unknown = f"Unrecorded route {method} {path}"
         return 404, {"error": {"type": "invalid_request_error", "message": unknown}}
@@ -124,8 +134,15 @@ def test_blocking_a_card_adds_its_fingerprint_to_the_teller_card_list(
 
     assert stripe_http.requests == [
         ("GET", "/v1/radar/value_lists", {"alias": "teller_blocked_card_fingerprints", "limit": "1"}),
-        ("POST", "/v1/radar/value_lists", {"alias": "teller_blocked_card_fingerprints",
-                                          "name": "Teller: blocked cards", "item_type": "card_fingerprint"}),
+        (
+            "POST",
+            "/v1/radar/value_lists",
+            {
+                "alias": "teller_blocked_card_fingerprints",
+                "name": "Teller: blocked cards",
+                "item_type": "card_fingerprint",
+            },
+        ),
         ("POST", "/v1/radar/value_list_items", {"value_list": "rsl_rec1", "value": "fp_Jq0QmYzUe8hBT7sd"}),
     ]
     card.refresh_from_db()
@@ -156,10 +173,13 @@ def test_an_existing_list_is_reused(owner, customer, stripe_http, on_commit):
     assert len(creates) == 1
 
 
-@pytest.mark.parametrize(("trait", "alias", "value"), [
-    ("email", "teller_blocked_emails", "jane@example.org"),
-    ("customer_id", "teller_blocked_customer_ids", "cus_NffrFeUfNV2Hib"),
-])
+@pytest.mark.parametrize(
+    ("trait", "alias", "value"),
+    [
+        ("email", "teller_blocked_emails", "jane@example.org"),
+        ("customer_id", "teller_blocked_customer_ids", "cus_NffrFeUfNV2Hib"),
+    ],
+)
 def test_emails_and_customer_ids_go_to_their_own_lists(
     owner, customer, stripe_http, on_commit, trait, alias, value
 ):
@@ -208,8 +228,16 @@ def test_bank_accounts_are_not_mirrored(owner, customer, stripe_http, on_commit)
 
 def test_a_refusal_marks_the_detail_failed_and_a_retry_syncs_it(owner, customer, stripe_http, on_commit):
     card = link(customer)
-    stripe_http.fail_with = (400, {"error": {"type": "invalid_request_error", "code": "parameter_invalid",
-                                             "message": "Invalid value for card_fingerprint."}})
+    stripe_http.fail_with = (
+        400,
+        {
+            "error": {
+                "type": "invalid_request_error",
+                "code": "parameter_invalid",
+                "message": "Invalid value for card_fingerprint.",
+            }
+        },
+    )
 
     with on_commit():
         identifier_block(actor=owner, now=NOW, identifier=card, reason=FRAUD)

@@ -18,13 +18,23 @@ def no_radar(monkeypatch):
 
 @pytest.fixture
 def customer(merchant):
-    customer = factories.CustomerFactory(merchant=merchant, name="Jane Roe", email="jane.roe@example.org",
-                                         provider_customer_id="cus_NffrFeUfNV2Hib")
+    customer = factories.CustomerFactory(
+        merchant=merchant,
+        name="Jane Roe",
+        email="jane.roe@example.org",
+        provider_customer_id="cus_NffrFeUfNV2Hib",
+    )
     twin = factories.CustomerFactory(merchant=merchant, name="Jon Roe")
     details = [
         factories.IdentifierFactory(merchant=merchant, value="fp_visa4242", display="Visa •••• 4242, 04/28"),
-        factories.IdentifierFactory(merchant=merchant, value="fp_mc4444", brand="mastercard", last4="4444",
-                                    display="Mastercard •••• 4444, 11/27", radar_status="SYNCED"),
+        factories.IdentifierFactory(
+            merchant=merchant,
+            value="fp_mc4444",
+            brand="mastercard",
+            last4="4444",
+            display="Mastercard •••• 4444, 11/27",
+            radar_status="SYNCED",
+        ),
         factories.IdentifierFactory(merchant=merchant, sepa=True),
         factories.IdentifierFactory(merchant=merchant, email=True, value="jane.roe@example.org"),
         factories.IdentifierFactory(merchant=merchant, customer_id=True, value="cus_NffrFeUfNV2Hib"),

@@ -5,7 +5,9 @@ from tests import factories
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_support_reaches_access_codes_from_the_nav_but_cannot_generate(page, sign_in, support, merchant, screenshot):
+def test_support_reaches_access_codes_from_the_nav_but_cannot_generate(
+    page, sign_in, support, merchant, screenshot
+):
     factories.ProductFactory(merchant=merchant, allows_access_codes=True)
     sign_in(support)
 

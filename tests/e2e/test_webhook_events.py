@@ -14,7 +14,10 @@ def test_a_manager_replays_a_failed_event_from_the_webhooks_page(
 ):
     factories.ProviderEventFactory(merchant=merchant, type="charge.succeeded", status="PROCESSED", attempts=1)
     failed = factories.ProviderEventFactory(
-        merchant=merchant, type="customer.created", status="FAILED", attempts=5,
+        merchant=merchant,
+        type="customer.created",
+        status="FAILED",
+        attempts=5,
         error="OperationalError: the database was restarting",
         payload=sp.event("customer.created", sp.customer(id="cus_E2E", name="Replayed Rita")),
     )

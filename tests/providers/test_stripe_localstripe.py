@@ -35,6 +35,8 @@ pytestmark = [pytest.mark.localstripe, pytest.mark.django_db(transaction=True)]
 
 SECRET = "whsec_localstripe"
 API_KEY = "sk_test_teller_localstripe"
+
+
 @pytest.fixture
 def sdk(localstripe_url):
     """The SDK pointed at localstripe, to arrange what exists at "Stripe" before Teller acts."""

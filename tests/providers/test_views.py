@@ -62,8 +62,9 @@ def test_support_cannot_replay(support_client, merchant):
     assert event.status == "FAILED"
 
 
-def test_a_manager_replays_a_failed_event_and_it_is_applied(manager_client, merchant,
-                                                            django_capture_on_commit_callbacks):
+def test_a_manager_replays_a_failed_event_and_it_is_applied(
+    manager_client, merchant, django_capture_on_commit_callbacks
+):
     from . import stripe_payloads as sp
 
     payload = sp.event("customer.created", sp.customer(id="cus_RP"))
@@ -91,8 +92,12 @@ def test_replay_events_command_requeues_failed_events(merchant):
 
     from . import stripe_payloads as sp
 
-    event = _event(merchant, status="FAILED", type="customer.created",
-                   payload=sp.event("customer.created", sp.customer(id="cus_CMD")))
+    event = _event(
+        merchant,
+        status="FAILED",
+        type="customer.created",
+        payload=sp.event("customer.created", sp.customer(id="cus_CMD")),
+    )
 
     call_command("replay_events", "--merchant", merchant.slug, "--sync", stdout=open("/dev/null", "w"))
 

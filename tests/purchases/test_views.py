@@ -341,7 +341,12 @@ def _now():
 
 def test_delete_never_redirects_off_site(owner_client, merchant, product):
     code = access_codes_generate(
-        actor=None, now=_now(), merchant=merchant, products=[product], quantity=1, duration="LIFETIME",
+        actor=None,
+        now=_now(),
+        merchant=merchant,
+        products=[product],
+        quantity=1,
+        duration="LIFETIME",
         duration_count=None,
     ).codes[0]
 

@@ -5,7 +5,6 @@ It also refuses Stripe's `reason` parameter ("Unexpected reason"), so these cred
 which is sent without one (its text travels in the metadata).
 """
 
-
 import pytest
 import stripe
 from django.utils import timezone

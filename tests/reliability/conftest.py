@@ -53,8 +53,13 @@ class Worker:
 
     def env(self) -> dict:
         base = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
-        return {**os.environ, "DATABASE_URL": f"{base}/{self.db_name}", "TELLER_CELERY_QUEUE": QUEUE,
-                "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "INFO"}
+        return {
+            **os.environ,
+            "DATABASE_URL": f"{base}/{self.db_name}",
+            "TELLER_CELERY_QUEUE": QUEUE,
+            "PYTHONUNBUFFERED": "1",
+            "LOG_LEVEL": "INFO",
+        }
 
     def start(self, timeout: float = 60) -> None:
         celery = Path(sys.executable).with_name("celery")
@@ -63,10 +68,28 @@ class Worker:
         self.log.flush()
         start_at = self.log_path.stat().st_size
         self.proc = subprocess.Popen(
-            [str(celery), "-A", "config", "worker", "-Q", QUEUE, "-c", str(self.concurrency),
-             "--pool", "prefork", "-l", "info",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=self.env(), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                str(celery),
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                QUEUE,
+                "-c",
+                str(self.concurrency),
+                "--pool",
+                "prefork",
+                "-l",
+                "info",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=self.env(),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -64,8 +64,9 @@ def test_200_events_delivered_3_times_concurrently_are_each_applied_once(shop, w
     assert Transaction.objects.filter(provider_id__startswith="ch_R").count() == 100
 
 
-def test_a_worker_killed_mid_task_applies_the_event_exactly_once_after_restart(shop, worker, live_server,
-                                                                                monkeypatch):
+def test_a_worker_killed_mid_task_applies_the_event_exactly_once_after_restart(
+    shop, worker, live_server, monkeypatch
+):
     import psycopg
     from django.db import connection
 
@@ -107,8 +108,9 @@ def _worker_is_waiting_on_lock(connection) -> bool:
         return cursor.fetchone()[0] > 0
 
 
-def test_with_the_broker_down_webhooks_are_stored_and_applied_after_it_is_back(shop, worker, live_server,
-                                                                               real_celery, monkeypatch):
+def test_with_the_broker_down_webhooks_are_stored_and_applied_after_it_is_back(
+    shop, worker, live_server, real_celery, monkeypatch
+):
     url = f"{live_server.url}/webhooks/stripe/{shop.slug}/"
     events = _events(20)
     good_broker = real_celery.conf.broker_url
@@ -155,5 +157,9 @@ def test_events_arriving_while_the_merchants_applier_is_busy_are_applied_without
         assert ProviderEvent.objects.filter(status="RECEIVED").count() == 10
         busy.execute("SELECT pg_advisory_unlock(%s, %s)", [APPLIER_LOCK, shop.pk])
 
-    _wait(lambda: ProviderEvent.objects.filter(status="PROCESSED").count() == 10, 20, "the events after the lock")
+    _wait(
+        lambda: ProviderEvent.objects.filter(status="PROCESSED").count() == 10,
+        20,
+        "the events after the lock",
+    )
     assert set(ProviderEvent.objects.values_list("attempts", flat=True)) == {1}

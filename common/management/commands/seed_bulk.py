@@ -41,7 +41,9 @@ COUNTRIES = ["DE", "FR", "GB", "US", "NL", "ES", "IT", "JP"]
 AMOUNTS, JPY_AMOUNTS = [999, 1999, 4900, 9900, 19900], [1500, 3000, 9800]
 BRANDS = ["visa", "mastercard", "amex"]
 CHARGEBACK_STATUSES = ["NEEDS_RESPONSE", "WON", "LOST"]
-PURCHASE_STATUS_POOL = ["ACTIVE"] * 70 + ["CANCELED"] * 20 + ["PAST_DUE"] * 4 + ["TRIALING"] * 4 + ["UNPAID"] * 2
+PURCHASE_STATUS_POOL = (
+    ["ACTIVE"] * 70 + ["CANCELED"] * 20 + ["PAST_DUE"] * 4 + ["TRIALING"] * 4 + ["UNPAID"] * 2
+)
 WHALE_TRANSACTIONS = 10_000
 WHALE_PURCHASES = 300
 BATCH = 50_000
@@ -72,7 +74,9 @@ def _text(value) -> str:
 def _from_text(model, row: dict) -> dict:
     """COPY text back to Python values, for the SQLite fallback (small sizes only)."""
     out = {}
-    fields = {f.attname: f for f in model._meta.concrete_fields}  # "customer_id" -> customer, "public_id" as is
+    fields = {
+        f.attname: f for f in model._meta.concrete_fields
+    }  # "customer_id" -> customer, "public_id" as is
     for name, value in row.items():
         field = fields[name]
         if value == r"\N":
@@ -115,7 +119,9 @@ class CopyWriter:
 
     def copy(self, cursor, rows: list[dict]) -> None:
         if connection.vendor != "postgresql":
-            self.model.objects.bulk_create([self.model(**_from_text(self.model, row)) for row in rows], batch_size=2000)
+            self.model.objects.bulk_create(
+                [self.model(**_from_text(self.model, row)) for row in rows], batch_size=2000
+            )
             return
         table = connection.ops.quote_name(self.model._meta.db_table)
         cols = ", ".join(connection.ops.quote_name(c) for c in self.columns)
@@ -222,8 +228,11 @@ class SecondaryIndexes:
         with connection.cursor() as cursor:
             cursor.execute("SET maintenance_work_mem = '512MB'")
             for _name, definition in tqdm(self.definitions, desc="indexes", unit="idx"):
-                cursor.execute(definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
-                               .replace("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX IF NOT EXISTS ", 1))
+                cursor.execute(
+                    definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1).replace(
+                        "CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX IF NOT EXISTS ", 1
+                    )
+                )
             cursor.execute("RESET maintenance_work_mem")
         self.out.write(f"Rebuilt {len(self.definitions)} indexes in {time.monotonic() - started:,.0f} s.")
 
@@ -237,7 +246,9 @@ def reserve_ids(model: type[models.Model], count: int) -> int:
             cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
             seq = cursor.fetchone()[0]
             cursor.execute("SELECT pg_advisory_xact_lock(4242)")
-            cursor.execute(f"SELECT GREATEST((SELECT COALESCE(MAX(id), 0) FROM {table}), (SELECT last_value FROM {seq}))")
+            cursor.execute(
+                f"SELECT GREATEST((SELECT COALESCE(MAX(id), 0) FROM {table}), (SELECT last_value FROM {seq}))"
+            )
             start = cursor.fetchone()[0] + 1
             cursor.execute("SELECT setval(%s, %s)", [seq, start + count])
             return start
@@ -252,10 +263,14 @@ class Command(BaseCommand):
         parser.add_argument("--customers", type=int, default=10_000)
         parser.add_argument("--transactions-per-customer", type=int, default=10)
         parser.add_argument("--merchant", default="bulk")
-        parser.add_argument("--whales", type=int, default=None, help="Customers with 10,000 transactions each.")
+        parser.add_argument(
+            "--whales", type=int, default=None, help="Customers with 10,000 transactions each."
+        )
         parser.add_argument("--seed", type=int, default=42)
         parser.add_argument(
-            "--keep-indexes", dest="drop_indexes", action="store_false",
+            "--keep-indexes",
+            dest="drop_indexes",
+            action="store_false",
             help="Maintain secondary indexes row by row instead of dropping and rebuilding them "
             "(PostgreSQL).",
         )
@@ -276,9 +291,13 @@ class Command(BaseCommand):
         whales = whales if whales is not None else max(1, customers // 200_000)
         counts = self._transaction_counts(customers, transactions_per_customer, whales)
         total_txn = sum(counts)
-        self.stdout.write(f"Loading {customers:,} customers and {total_txn:,} transactions into '{merchant}'…")
+        self.stdout.write(
+            f"Loading {customers:,} customers and {total_txn:,} transactions into '{merchant}'…"
+        )
         with SecondaryIndexes(enabled=options["drop_indexes"] and total_txn >= 200_000, out=self.stdout):
-            with tqdm(total=customers + total_txn, unit="rows", unit_scale=True, disable=options["verbosity"] < 1) as bar:
+            with tqdm(
+                total=customers + total_txn, unit="rows", unit_scale=True, disable=options["verbosity"] < 1
+            ) as bar:
                 self._load(counts, whales, bar)
         if connection.vendor == "postgresql":
             # VACUUM, not only ANALYZE: it sets the visibility map, so the covering indexes (customer-page
@@ -288,26 +307,41 @@ class Command(BaseCommand):
                 for model in (Customer, Purchase, Transaction, Identifier, CustomerIdentifier):
                     cursor.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
         elapsed = time.monotonic() - started
-        self.stdout.write(self.style.SUCCESS(
-            f"Done in {elapsed:,.0f} s ({(customers + total_txn) / max(elapsed, 1e-9):,.0f} rows/s). "
-            f"Sign in as {owner_email} / bulk-password-2026 to browse merchant '{merchant}'."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Done in {elapsed:,.0f} s ({(customers + total_txn) / max(elapsed, 1e-9):,.0f} rows/s). "
+                f"Sign in as {owner_email} / bulk-password-2026 to browse merchant '{merchant}'."
+            )
+        )
 
     def _merchant(self, slug):
         merchant, _ = Merchant.objects.get_or_create(slug=slug, defaults={"name": f"Bulk {slug}"})
         email = f"owner@{slug}.teller.local"
-        user = User.objects.filter(email=email).first() or User.objects.create_user(email, "bulk-password-2026")
+        user = User.objects.filter(email=email).first() or User.objects.create_user(
+            email, "bulk-password-2026"
+        )
         Membership.objects.get_or_create(user=user, merchant=merchant, defaults={"role": Role.OWNER})
         return merchant, email
 
     def _products(self):
-        specs = [("Premium monthly", "SUBSCRIPTION", 1999, "month"), ("Premium yearly", "SUBSCRIPTION", 19900, "year"),
-                 ("Signals channel", "SUBSCRIPTION", 4900, "month"), ("Masterclass", "ONE_TIME", 9900, ""),
-                 ("E-book bundle", "ONE_TIME", 2900, "")]
+        specs = [
+            ("Premium monthly", "SUBSCRIPTION", 1999, "month"),
+            ("Premium yearly", "SUBSCRIPTION", 19900, "year"),
+            ("Signals channel", "SUBSCRIPTION", 4900, "month"),
+            ("Masterclass", "ONE_TIME", 9900, ""),
+            ("E-book bundle", "ONE_TIME", 2900, ""),
+        ]
         return [
             Product.objects.get_or_create(
-                merchant=self.merchant, provider_product_id=f"prod_bulk_{i}",
-                defaults={"name": name, "kind": kind, "amount": amount, "currency": "eur", "interval": interval},
+                merchant=self.merchant,
+                provider_product_id=f"prod_bulk_{i}",
+                defaults={
+                    "name": name,
+                    "kind": kind,
+                    "amount": amount,
+                    "currency": "eur",
+                    "interval": interval,
+                },
             )[0]
             for i, (name, kind, amount, interval) in enumerate(specs)
         ]
@@ -336,7 +370,9 @@ class Command(BaseCommand):
         with BatchLoader(bar) as loader:
             for i in range(customers):
                 cid = cust_start + i
-                since = self.now - timedelta(days=self.rng.randint(1, 1500), seconds=self.rng.randint(0, 86399))
+                since = self.now - timedelta(
+                    days=self.rng.randint(1, 1500), seconds=self.rng.randint(0, 86399)
+                )
                 cust_rows.append(self._customer_row(cid, since))
                 purchase_ids = list(range(next_purchase, next_purchase + purchase_counts[i]))
                 next_purchase += purchase_counts[i]
@@ -360,13 +396,19 @@ class Command(BaseCommand):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         since_text = since.isoformat()
         return {
-            "id": str(cid), "merchant_id": self.merchant_id, "public_id": ("B" + _b36(cid)).rjust(12, "0"),
-            "provider_customer_id": f"cus_B{cid:012d}", "name": f"{first} {last}",
+            "id": str(cid),
+            "merchant_id": self.merchant_id,
+            "public_id": ("B" + _b36(cid)).rjust(12, "0"),
+            "provider_customer_id": f"cus_B{cid:012d}",
+            "name": f"{first} {last}",
             "email": f"{first}.{last}{cid}@{rng.choice(DOMAINS)}".lower(),
-            "country": rng.choice(COUNTRIES), "providers_used": '["STRIPE"]',
+            "country": rng.choice(COUNTRIES),
+            "providers_used": '["STRIPE"]',
             "used_access_code": "t" if rng.random() < 0.05 else "f",
-            "first_purchase_at": since_text, "last_purchase_at": self.recent[rng.randrange(31)],
-            "created_at": since_text, "updated_at": self.now_text,
+            "first_purchase_at": since_text,
+            "last_purchase_at": self.recent[rng.randrange(31)],
+            "created_at": since_text,
+            "updated_at": self.now_text,
         }
 
     def _purchase_row(self, pid, cid, since):
@@ -375,14 +417,22 @@ class Command(BaseCommand):
         sub = product.kind == "SUBSCRIPTION"
         since_text = since.isoformat()
         return {
-            "id": str(pid), "merchant_id": self.merchant_id, "customer_id": str(cid), "product_id": str(product.id),
-            "kind": product.kind, "status": rng.choice(PURCHASE_STATUS_POOL) if sub else "ACTIVE",
-            "provider_subscription_id": f"sub_B{pid:012d}" if sub else r"\N", "amount": str(product.amount),
-            "currency": "eur", "interval": product.interval, "started_at": since_text,
+            "id": str(pid),
+            "merchant_id": self.merchant_id,
+            "customer_id": str(cid),
+            "product_id": str(product.id),
+            "kind": product.kind,
+            "status": rng.choice(PURCHASE_STATUS_POOL) if sub else "ACTIVE",
+            "provider_subscription_id": f"sub_B{pid:012d}" if sub else r"\N",
+            "amount": str(product.amount),
+            "currency": "eur",
+            "interval": product.interval,
+            "started_at": since_text,
             "current_period_start_at": self.period_start if sub else r"\N",
             "current_period_end_at": self.period_end if sub else r"\N",
             "cancel_at_period_end": "t" if sub and rng.random() < 0.05 else "f",
-            "created_at": since_text, "updated_at": self.now_text,
+            "created_at": since_text,
+            "updated_at": self.now_text,
         }
 
     def _transaction_row(self, tid, cid, pid, since_ts, span):
@@ -402,12 +452,23 @@ class Command(BaseCommand):
         sepa = rng.random() < 0.15
         occurred = datetime.fromtimestamp(since_ts + rng.random() * span, UTC).isoformat()
         return {
-            "id": str(tid), "merchant_id": self.merchant_id, "customer_id": str(cid), "purchase_id": str(pid),
-            "kind": kind, "status": status, "amount": str(amount), "currency": currency,
-            "refunded_amount": str(refunded), "method_type": "sepa_debit" if sepa else "card",
-            "method_brand": "" if sepa else rng.choice(BRANDS), "method_last4": f"{rng.randrange(10000):04d}",
-            "method_country": "DE", "provider_id": f"{'dp' if kind == 'CHARGEBACK' else 'ch'}_B{tid:014d}",
-            "occurred_at": occurred, "created_at": occurred, "updated_at": occurred,
+            "id": str(tid),
+            "merchant_id": self.merchant_id,
+            "customer_id": str(cid),
+            "purchase_id": str(pid),
+            "kind": kind,
+            "status": status,
+            "amount": str(amount),
+            "currency": currency,
+            "refunded_amount": str(refunded),
+            "method_type": "sepa_debit" if sepa else "card",
+            "method_brand": "" if sepa else rng.choice(BRANDS),
+            "method_last4": f"{rng.randrange(10000):04d}",
+            "method_country": "DE",
+            "provider_id": f"{'dp' if kind == 'CHARGEBACK' else 'ch'}_B{tid:014d}",
+            "occurred_at": occurred,
+            "created_at": occurred,
+            "updated_at": occurred,
         }
 
     def _whale_identifiers(self, cust_start, whales):
