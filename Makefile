@@ -9,5 +9,6 @@ test:   ## set up (venv, packages, chromium) and run the whole suite
 setup:
 	scripts/setup.sh
 
-lint:
+lint:   ## ruff: lint rules and formatting (CI runs it after the tests)
 	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
