@@ -6,6 +6,11 @@ batch's payloads name do not exist yet (absent_keys), and an optimistic batch in
 (providers.apply.common). Keys not named here are simply looked up as usual.
 """
 
+from functools import reduce
+from operator import or_
+
+from django.db.models import Q
+
 from customers.identifiers import normalize
 from customers.models import Customer, Identifier
 from transactions.models import Transaction
@@ -61,11 +66,13 @@ def absent_keys(merchant, objects: list[dict]) -> set:
             absence_key(Customer, merchant=merchant, provider_customer_id=c) for c in customers - found
         }
     if wanted:
-        found = set(
-            Identifier.objects.filter(merchant=merchant, value__in={v for _, v in wanted}).values_list(
-                "kind", "value"
-            )
-        )
+        # One (kind, values) term per kind, so each probes the unique (merchant, kind, value) index; a bare
+        # `value IN (...)` would scan every identifier of the merchant.
+        by_kind = {}
+        for kind, value in wanted:
+            by_kind.setdefault(kind, set()).add(value)
+        terms = reduce(or_, (Q(kind=kind, value__in=values) for kind, values in by_kind.items()))
+        found = set(Identifier.objects.filter(terms, merchant=merchant).values_list("kind", "value"))
         absent |= {
             absence_key(Identifier, merchant=merchant, kind=kind, value=value)
             for kind, value in wanted - found

@@ -141,6 +141,9 @@ def test_a_batch_costs_a_bounded_number_of_queries_per_event(stripe_merchant):
 
     # Measured: 6 per event (the batch knows which keys are new, and reuses the rows it inserted).
     assert len(queries) <= 40 * 8
+    # The up-front identifier lookup names each kind, so it probes the (merchant, kind, value) index.
+    lookup = next(q["sql"] for q in queries.captured_queries if 'FROM "customers_identifier"' in q["sql"])
+    assert '"customers_identifier"."kind" = ' in lookup
     # No savepoint per event: only the batch's own (it is nested in the test's transaction here).
     assert len([q for q in queries.captured_queries if "SAVEPOINT" in q["sql"]]) == 2
 
