@@ -201,21 +201,19 @@ def get_or_create_safe(model, *, defaults: dict | None = None, fresh: bool = Fal
     the insert; a concurrent twin may have won instead, so callers only use it for idempotent follow-ups.
     `fresh` says the caller knows the row cannot exist (it refers to a row this batch just inserted).
     """
-    if _OPTIMISTIC.get():
-        row = _inserted_row(model, key)
-        if row is not None:
-            return row, False
-        if not (_known_absent(model, key) or fresh):
-            row = model.objects.filter(**key).first()
-            if row is not None:
-                return row, False
-        row = model(**key, **(defaults or {}))
-        row.save(force_insert=True)
-        _now_present(model, key, row)
-        return _mark_new(row), True
-    row = model.objects.filter(**key).first()
+    optimistic = _OPTIMISTIC.get()
+    row = _inserted_row(model, key)  # None outside an optimistic batch
     if row is not None:
         return row, False
+    if not (optimistic and (fresh or _known_absent(model, key))):
+        row = model.objects.filter(**key).first()
+        if row is not None:
+            return row, False
+    if optimistic:  # a conflict aborts the batch, which is then redone one savepoint per event
+        row = model(**key, **(defaults or {}))
+        _insert(row)
+        _now_present(model, key, row)
+        return row, True
     model.objects.bulk_create([model(**key, **(defaults or {}))], ignore_conflicts=True)
     return model.objects.get(**key), True
 

@@ -17,6 +17,7 @@ from providers.inbox import (
 )
 from providers.models import ProviderEvent
 from providers.tasks import SWEEP_AFTER, drain_events, sweep_received_events
+from tests.db_sessions import other_session
 from transactions.models import Transaction
 
 from . import stripe_payloads as sp
@@ -216,12 +217,8 @@ def test_a_row_inserted_by_someone_else_during_the_batch_makes_it_redo_carefully
     connection.vendor != "postgresql", reason="the applier lock is a PostgreSQL advisory lock"
 )
 def test_a_drain_finds_its_merchant_busy_and_asks_for_another_instead_of_contending(stripe_merchant):
-    import psycopg
-
-    db = connection.settings_dict
-    dsn = {"dbname": db["NAME"], "user": db["USER"], "host": db["HOST"], "port": db["PORT"] or 5432}
     _store(stripe_merchant, _customers_and_charges(2, "busy"))
-    with psycopg.connect(**{k: v for k, v in dsn.items() if v}, autocommit=True) as other_drain:
+    with other_session() as other_drain:
         other_drain.execute("SELECT pg_advisory_lock(%s, %s)", [inbox.APPLIER_LOCK, stripe_merchant.pk])
 
         assert drain_events.apply(args=(stripe_merchant.pk,)).get() == 0  # (a worker asks for another: see

@@ -11,6 +11,7 @@ from customers.models import Customer
 from providers import tasks
 from providers.models import ProviderEvent
 from tests import factories
+from tests.db_sessions import other_session
 from tests.providers import stripe_payloads as sp
 from transactions.models import Transaction
 
@@ -67,16 +68,12 @@ def test_200_events_delivered_3_times_concurrently_are_each_applied_once(shop, w
 def test_a_worker_killed_mid_task_applies_the_event_exactly_once_after_restart(
     shop, worker, live_server, monkeypatch
 ):
-    import psycopg
     from django.db import connection
 
     url = f"{live_server.url}/webhooks/stripe/{shop.slug}/"
     customer = factories.CustomerFactory(merchant=shop, provider_customer_id="cus_KILL", name="Before")
     # Hold the customer's row lock from another session so the worker blocks in the middle of the apply.
-    db = connection.settings_dict
-    dsn = {"dbname": db["NAME"], "user": db["USER"], "host": db["HOST"], "port": db["PORT"] or 5432}
-    dsn = {k: v for k, v in dsn.items() if v}
-    blocker = psycopg.connect(**dsn)
+    blocker = other_session(autocommit=False)
     blocker.execute("SELECT id FROM customers_customer WHERE id = %s FOR UPDATE", [customer.pk])
 
     assert _deliver(url, sp.event("customer.updated", sp.customer(id="cus_KILL", name="After"))) == 200
@@ -142,15 +139,10 @@ def test_events_arriving_while_the_merchants_applier_is_busy_are_applied_without
 ):
     # Another drain of this merchant holds the applier lock: the worker's drains find it busy and ask for
     # another a second later, until the lock is free. Nothing waits for the 30 s sweep (which is not running).
-    import psycopg
-    from django.db import connection
-
     from providers.inbox import APPLIER_LOCK
 
     url = f"{live_server.url}/webhooks/stripe/{shop.slug}/"
-    db = connection.settings_dict
-    dsn = {"dbname": db["NAME"], "user": db["USER"], "host": db["HOST"], "port": db["PORT"] or 5432}
-    with psycopg.connect(**{k: v for k, v in dsn.items() if v}, autocommit=True) as busy:
+    with other_session() as busy:
         busy.execute("SELECT pg_advisory_lock(%s, %s)", [APPLIER_LOCK, shop.pk])
         assert {_deliver(url, e) for e in _events(10)} == {200}
         time.sleep(3)  # several busy rounds
