@@ -257,7 +257,9 @@ def _parent_charge(merchant, obj: dict, now, event) -> Transaction:
         else None
     )
     if charge is None:
-        raise NotYetKnown(f"{obj.get('object')} {obj.get('id')}: charge {charge_id} is not known yet")
+        raise NotYetKnown(
+            "charge", charge_id, f"{obj.get('object')} {obj.get('id')}: charge {charge_id} is not known yet"
+        )
     return charge
 
 

@@ -98,7 +98,16 @@ def _insert(row) -> None:
 
 
 class NotYetKnown(Exception):
-    """The object refers to one Teller has not seen yet (a refund before its charge): retry later."""
+    """The object refers to one Teller has not seen yet (a refund before its charge): retry later.
+
+    `object_type` is the Stripe object type of the missing parent ("charge", "invoice", ...) and `object_id`
+    its id, so the inbox can park the event until that parent is applied (or fetch it from the provider).
+    """
+
+    def __init__(self, object_type: str, object_id: str | None, message: str = ""):
+        self.object_type = object_type
+        self.object_id = object_id
+        super().__init__(message or f"{object_type} {object_id} is not known yet")
 
 
 STALE_NOTE = "stale, skipped"
