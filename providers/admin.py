@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from common.admin import ReadOnlyAdmin
 
-from .models import ProviderEvent
+from .models import InvoicePayment, ProviderEvent, ProviderInvoice
 
 
 @admin.register(ProviderEvent)
@@ -23,3 +23,26 @@ class ProviderEventAdmin(ReadOnlyAdmin):
     list_select_related = ("merchant",)
     date_hierarchy = "received_at"
     show_full_result_count = False
+
+
+@admin.register(ProviderInvoice)
+class ProviderInvoiceAdmin(ReadOnlyAdmin):
+    """Mirror of what Stripe's invoices said (the subscription they bill): written only by the apply step."""
+
+    list_display = ("provider_invoice_id", "provider_subscription_id", "status", "merchant")
+    search_fields = ("=provider_invoice_id", "=provider_subscription_id")
+    list_select_related = ("merchant",)
+
+
+@admin.register(InvoicePayment)
+class InvoicePaymentAdmin(ReadOnlyAdmin):
+    list_display = (
+        "provider_id",
+        "provider_invoice_id",
+        "payment_intent_id",
+        "charge_id",
+        "status",
+        "merchant",
+    )
+    search_fields = ("=provider_id", "=provider_invoice_id", "=payment_intent_id", "=charge_id")
+    list_select_related = ("merchant",)

@@ -36,7 +36,7 @@ APPLIED_TYPES = frozenset(
         "customer.subscription.paused", "customer.subscription.resumed",
         "customer.subscription.pending_update_applied",
         "customer.subscription.trial_will_end",
-        "invoice.paid", "invoice.payment_failed", "invoice.payment_succeeded",
+        "invoice.paid", "invoice.payment_failed", "invoice.payment_succeeded", "invoice_payment.paid",
         "charge.succeeded", "charge.failed", "charge.refunded", "charge.updated", "charge.captured",
         "charge.pending", "charge.expired",
         "refund.created", "refund.updated", "refund.failed", "charge.refund.updated",

@@ -49,3 +49,56 @@ class ProviderEvent(models.Model):
 
     def __str__(self):
         return f"{self.type} {self.provider_event_id}"
+
+
+class ProviderInvoice(models.Model):
+    """What an invoice told: its subscription. Kept so a charge can be tied to its subscription purchase
+    whichever of charge.succeeded, invoice.paid and invoice_payment.paid arrives first."""
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="+")
+    provider_invoice_id = models.CharField(max_length=255)
+    provider_subscription_id = models.CharField(max_length=255, blank=True, default="")
+    status = models.CharField(max_length=32, blank=True, default="")
+    provider_updated_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MerchantManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "provider_invoice_id"], name="provider_invoice_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["merchant", "provider_subscription_id"], name="provider_invoice_sub_idx"),
+        ]
+
+    def __str__(self):
+        return self.provider_invoice_id
+
+
+class InvoicePayment(models.Model):
+    """An invoice_payment object: which payment intent (or charge) paid which invoice."""
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="+")
+    provider_id = models.CharField(max_length=255)
+    provider_invoice_id = models.CharField(max_length=255)
+    payment_intent_id = models.CharField(max_length=255, blank=True, default="")
+    charge_id = models.CharField(max_length=255, blank=True, default="")
+    status = models.CharField(max_length=32, blank=True, default="")
+    provider_updated_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MerchantManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "provider_id"], name="invoice_payment_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["merchant", "provider_invoice_id"], name="invoice_payment_invoice_idx"),
+            models.Index(fields=["merchant", "payment_intent_id"], name="invoice_payment_pi_idx"),
+            models.Index(fields=["merchant", "charge_id"], name="invoice_payment_charge_idx"),
+        ]
+
+    def __str__(self):
+        return self.provider_id

@@ -105,6 +105,8 @@ class Transaction(models.Model):
     failure_code = models.CharField(max_length=64, blank=True, default="")
     failure_message = models.TextField(blank=True, default="")
     provider_id = models.CharField(max_length=255, null=True, blank=True)
+    # A charge's payment intent: how an invoice_payment (invoice <-> payment intent) finds the charge.
+    provider_payment_intent_id = models.CharField(max_length=255, blank=True, default="")
     metadata = models.JSONField(default=dict, blank=True)
     occurred_at = models.DateTimeField()
     provider_updated_at = models.DateTimeField(null=True, blank=True)
@@ -139,6 +141,7 @@ class Transaction(models.Model):
             models.Index(fields=["merchant", "-occurred_at", "-id"], name="txn_merchant_recent_idx"),
             models.Index(fields=["customer", "-occurred_at", "-id"], name="txn_customer_recent_idx"),
             models.Index(fields=["purchase", "-occurred_at"], name="txn_purchase_recent_idx"),
+            models.Index(fields=["merchant", "provider_payment_intent_id"], name="txn_payment_intent_idx"),
             # Covering index for the customer page's Stats tab: per-currency totals and the monthly chart are
             # index-only scans of one customer's rows, however many transactions the merchant has.
             models.Index(

@@ -14,13 +14,15 @@ from .charges import apply_charge, apply_dispute, apply_refund
 from .checkout import apply_checkout_session
 from .common import STALE_NOTE, NotYetKnown
 from .customers import apply_customer, apply_payment_method
-from .subscriptions import apply_invoice, apply_subscription
+from .invoices import apply_invoice, apply_invoice_payment
+from .subscriptions import apply_subscription
 
 APPLIERS = {
     "customer": apply_customer,
     "payment_method": apply_payment_method,
     "subscription": apply_subscription,
     "invoice": apply_invoice,
+    "invoice_payment": apply_invoice_payment,
     "charge": apply_charge,
     "refund": apply_refund,
     "dispute": apply_dispute,
@@ -50,6 +52,7 @@ __all__ = [
     "apply_customer",
     "apply_dispute",
     "apply_invoice",
+    "apply_invoice_payment",
     "apply_object",
     "apply_payment_method",
     "apply_refund",

@@ -8,6 +8,7 @@ from customers.models import Customer, Identifier
 from purchases.models import Product, Purchase
 from transactions.models import Transaction
 
+from .. import stripe_shapes as shapes
 from .common import (
     NotYetKnown,
     apply_atomic,
@@ -21,7 +22,7 @@ from .common import (
     ts,
     upsert,
 )
-from .subscriptions import invoice_subscription_id
+from .links import attach_purchase, subscription_id_for_charge
 
 T = Transaction.Status
 
@@ -119,16 +120,25 @@ def recompute_charge_status(
         charge.status = T.SUCCEEDED
 
 
-def _purchase_for_charge(merchant, obj: dict, customer: Customer | None, txn: Transaction) -> Purchase | None:
-    """A subscription's purchase via the (expanded) invoice, else a one-time purchase the metadata names."""
-    if txn.purchase_id:
-        return txn.purchase
-    invoice = obj.get("invoice")
-    sub_id = invoice_subscription_id(invoice) if isinstance(invoice, dict) else None
-    sub_id = sub_id or (obj.get("metadata") or {}).get("subscription_id")
-    if sub_id:
-        return Purchase.objects.filter(merchant=merchant, provider_subscription_id=sub_id).first()
-    return _one_time_purchase(merchant, obj, customer)
+def _subscription_purchase(merchant, obj: dict, txn: Transaction) -> Purchase | None:
+    """The subscription purchase this charge paid: through its invoice_payment and invoice (today's shapes),
+    else an expanded `invoice` of an older version, else a subscription its metadata names."""
+    sub_id = subscription_id_for_charge(merchant, txn)
+    legacy_invoice = shapes.charge_legacy_invoice(obj)
+    if not sub_id and legacy_invoice is not None:
+        sub_id = shapes.invoice_subscription_id(legacy_invoice)
+    sub_id = sub_id or shapes.charge_metadata_subscription_id(obj)
+    if not sub_id:
+        return None
+    return Purchase.objects.filter(merchant=merchant, provider_subscription_id=sub_id).first()
+
+
+def _link_purchase(merchant, obj: dict, customer: Customer | None, txn: Transaction, applied: bool) -> None:
+    purchase = _subscription_purchase(merchant, obj, txn)
+    if purchase is None and txn.purchase_id is None and applied:
+        purchase = _one_time_purchase(merchant, obj, customer)
+    if purchase is not None:
+        attach_purchase(merchant, [txn], purchase)
 
 
 def _one_time_purchase(merchant, obj: dict, customer: Customer | None) -> Purchase | None:
@@ -209,6 +219,9 @@ def apply_charge(*, merchant, obj: dict, now: datetime, event=None) -> Transacti
             txn.failure_code = obj.get("failure_code") or ""
             txn.failure_message = obj.get("failure_message") or ""
             txn.metadata = obj.get("metadata") or {}
+            txn.provider_payment_intent_id = (
+                shapes.charge_payment_intent_id(obj) or txn.provider_payment_intent_id
+            )[:255]
             txn.refunded_amount = min(txn.amount, int(obj.get("amount_refunded") or 0))
             # Stripe keeps `disputed` true after a won dispute; once the dispute itself is known, it decides.
             has_dispute = not is_new and txn.children.filter(kind=Transaction.Kind.CHARGEBACK).exists()
@@ -229,19 +242,12 @@ def apply_charge(*, merchant, obj: dict, now: datetime, event=None) -> Transacti
             fill=fill,
             event=event,
         )
-        if applied:
-            purchase = _purchase_for_charge(merchant, obj, customer, txn)
-            if purchase is not None and txn.purchase_id != purchase.pk:
-                txn.purchase = purchase
-                txn.save(update_fields=["purchase"])
-            if obj.get("status") == "succeeded":
-                _touch_customer_dates(customer, occurred_at)
-        touched = [txn]
-        for refund in (obj.get("refunds") or {}).get("data") or []:
-            touched.append(
-                apply_refund(merchant=merchant, obj={**refund, "charge": obj["id"]}, now=now, event=event)
-            )
-        link_event(event, customer=txn.customer, purchase=txn.purchase, transactions=touched)
+        # Also when stale: an older charge event may be the first to complete the invoice link. Refunds are
+        # their own objects (refund.* events): a charge's `refunds` are not embedded since 2022-11-15.
+        _link_purchase(merchant, obj, customer, txn, applied)
+        if applied and obj.get("status") == "succeeded":
+            _touch_customer_dates(customer, occurred_at)
+        link_event(event, customer=txn.customer, purchase=txn.purchase, transactions=[txn])
     return txn
 
 
@@ -250,7 +256,7 @@ def _parent_charge(merchant, obj: dict, now, event) -> Transaction:
     ref = obj.get("charge")
     if isinstance(ref, dict):
         apply_charge(merchant=merchant, obj=ref, now=now, event=event)
-    charge_id = obj_id(ref)
+    charge_id = shapes.parent_charge_id(obj)
     charge = (
         Transaction.objects.select_for_update().filter(merchant=merchant, provider_id=charge_id).first()
         if charge_id
@@ -340,7 +346,7 @@ def apply_dispute(*, merchant, obj: dict, now: datetime, event=None) -> Transact
                 metadata["funds_withdrawn"] = True
             if event_type.endswith("funds_reinstated") or any(b.get("amount", 0) > 0 for b in balance_txns):
                 metadata["funds_reinstated"] = True
-            due_by = (obj.get("evidence_details") or {}).get("due_by")
+            due_by = shapes.dispute_due_by(obj)
             if due_by:
                 metadata["evidence_due_by"] = due_by
             txn.metadata = metadata

@@ -5,18 +5,9 @@ from datetime import datetime
 from purchases.models import Product, Purchase
 from purchases.signals import purchase_access_ended
 
-from .common import (
-    apply_atomic,
-    customer_for,
-    get_or_create_safe,
-    is_stale,
-    link_event,
-    note_stale,
-    obj_id,
-    stamp_of,
-    ts,
-    upsert,
-)
+from .. import stripe_shapes as shapes
+from .common import apply_atomic, customer_for, get_or_create_safe, link_event, obj_id, stamp_of, ts, upsert
+from .links import link_subscription
 
 STATUS_MAP = {
     "incomplete": Purchase.Status.INCOMPLETE,
@@ -38,15 +29,6 @@ ACCESS_ENDING_STATUSES = (
     Purchase.Status.INCOMPLETE_EXPIRED,
     Purchase.Status.PAUSED,
 )
-
-
-def _first_item(obj: dict) -> dict:
-    data = (obj.get("items") or {}).get("data") or []
-    return data[0] if data else {}
-
-
-def _price_of(item: dict) -> dict:
-    return item.get("price") or item.get("plan") or {}
 
 
 def product_for_price(merchant, price: dict, *, kind: str = Product.Kind.SUBSCRIPTION) -> Product:
@@ -77,8 +59,7 @@ def product_for_price(merchant, price: dict, *, kind: str = Product.Kind.SUBSCRI
 def apply_subscription(*, merchant, obj: dict, now: datetime, event=None) -> Purchase:
     """Upsert the subscription's purchase; announce the end of access when it leaves a live status."""
     stamp = stamp_of(event, now)
-    item = _first_item(obj)
-    price = _price_of(item)
+    price = shapes.item_price(shapes.subscription_main_item(obj))
     recurring = price.get("recurring") or {}
     status = STATUS_MAP.get(obj.get("status") or "", Purchase.Status.INCOMPLETE)
 
@@ -100,13 +81,12 @@ def apply_subscription(*, merchant, obj: dict, now: datetime, event=None) -> Pur
             purchase.interval = recurring.get("interval") or price.get("interval") or ""
             purchase.started_at = ts(obj.get("start_date")) or ts(obj.get("created")) or purchase.started_at
             purchase.trial_end_at = ts(obj.get("trial_end"))
-            # API versions from 2025 keep the period on the item; older ones on the subscription.
-            purchase.current_period_start_at = ts(
-                obj.get("current_period_start") or item.get("current_period_start")
+            # On the items since 2025-03-31; with flexible billing, the item of this purchase's price.
+            start, end = shapes.subscription_period(
+                obj, price_id=price.get("id"), product_id=product.provider_product_id
             )
-            purchase.current_period_end_at = ts(
-                obj.get("current_period_end") or item.get("current_period_end")
-            )
+            purchase.current_period_start_at = ts(start)
+            purchase.current_period_end_at = ts(end)
             purchase.cancel_at_period_end = bool(obj.get("cancel_at_period_end"))
             purchase.cancel_at = ts(obj.get("cancel_at"))
             purchase.canceled_at = ts(obj.get("canceled_at"))
@@ -127,103 +107,6 @@ def apply_subscription(*, merchant, obj: dict, now: datetime, event=None) -> Pur
             and purchase.status in ACCESS_ENDING_STATUSES
         ):
             purchase_access_ended.send(sender=Purchase, purchase=purchase, now=now)
-        link_event(event, customer=customer, purchase=purchase)
+        charges = link_subscription(merchant, purchase)  # charges whose invoice came before the subscription
+        link_event(event, customer=customer, purchase=purchase, transactions=charges)
     return purchase
-
-
-def invoice_subscription_id(invoice: dict) -> str | None:
-    """Where the subscription id lives depends on the API version (top level, parent, or the lines)."""
-    if invoice.get("subscription"):
-        return obj_id(invoice["subscription"])
-    parent = invoice.get("parent") or {}
-    sub = (parent.get("subscription_details") or {}).get("subscription")
-    if sub:
-        return obj_id(sub)
-    for line in (invoice.get("lines") or {}).get("data") or []:
-        sub = line.get("subscription") or (
-            (line.get("parent") or {}).get("subscription_item_details") or {}
-        ).get("subscription")
-        if sub and str(obj_id(sub)).startswith("sub_"):
-            return obj_id(sub)
-    return None
-
-
-def invoice_charge_ids(invoice: dict) -> list:
-    """Charges paying the invoice: `charge` (older API) or payments[].payment.charge (2025+)."""
-    refs = [invoice.get("charge")]
-    for payment in (invoice.get("payments") or {}).get("data") or []:
-        refs.append((payment.get("payment") or {}).get("charge"))
-    return [r for r in refs if r]
-
-
-def apply_invoice(*, merchant, obj: dict, now: datetime, event=None) -> Purchase | None:
-    """invoice.paid / invoice.payment_failed: link the charge, refresh the purchase.
-
-    The subscription's own events remain the authority; the invoice only moves a purchase forward
-    (paid -> ACTIVE, failed -> PAST_DUE) when it is newer than what was applied.
-    """
-    from .charges import apply_charge  # charges imports this module
-
-    stamp = stamp_of(event, now)
-    sub_id = invoice_subscription_id(obj)
-    with apply_atomic():
-        purchase = None
-        if sub_id:
-            purchase = (
-                Purchase.objects.select_for_update()
-                .filter(merchant=merchant, provider_subscription_id=sub_id)
-                .first()
-            )
-        if purchase is not None:
-            if is_stale(purchase, stamp):
-                note_stale(event)
-            else:
-                _refresh_from_invoice(purchase, obj, event, now)
-        touched = []
-        for ref in invoice_charge_ids(obj):
-            if isinstance(ref, dict):
-                touched.append(apply_charge(merchant=merchant, obj=ref, now=now, event=event))
-        from transactions.models import Transaction
-
-        ids = [obj_id(r) for r in invoice_charge_ids(obj)]
-        if purchase is not None and ids:
-            Transaction.objects.filter(merchant=merchant, provider_id__in=ids, purchase__isnull=True).update(
-                purchase=purchase
-            )
-            touched += list(Transaction.objects.filter(merchant=merchant, provider_id__in=ids))
-        link_event(
-            event, customer=purchase.customer if purchase else None, purchase=purchase, transactions=touched
-        )
-    return purchase
-
-
-def _refresh_from_invoice(purchase: Purchase, invoice: dict, event, now) -> None:
-    event_type = getattr(event, "type", "") or ""
-    paid = event_type == "invoice.paid" or invoice.get("status") == "paid"
-    failed = event_type == "invoice.payment_failed"
-    previous = purchase.status
-    if paid and purchase.status in (
-        Purchase.Status.PAST_DUE,
-        Purchase.Status.UNPAID,
-        Purchase.Status.INCOMPLETE,
-    ):
-        purchase.status = Purchase.Status.ACTIVE
-    elif failed and purchase.status == Purchase.Status.ACTIVE:
-        purchase.status = Purchase.Status.PAST_DUE
-    if paid:
-        period_end = _latest_line_end(invoice)
-        if period_end and (
-            purchase.current_period_end_at is None or period_end > purchase.current_period_end_at
-        ):
-            purchase.current_period_end_at = period_end
-    purchase.save()
-    if previous in Purchase.LIVE_STATUSES and purchase.status in ACCESS_ENDING_STATUSES:
-        purchase_access_ended.send(sender=Purchase, purchase=purchase, now=now)
-
-
-def _latest_line_end(invoice: dict):
-    ends = [
-        ts((line.get("period") or {}).get("end")) for line in (invoice.get("lines") or {}).get("data") or []
-    ]
-    ends = [e for e in ends if e]
-    return max(ends) if ends else None
