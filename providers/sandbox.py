@@ -463,7 +463,6 @@ def create_refund(
         )
         charge["amount_refunded"] += amount
         charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
-        charge["refunds"] = {**charge["refunds"], "data": [refund, *charge["refunds"]["data"]]}
         emit(merchant, "refund.created", refund, at=at, key=key, idempotency_key=idempotency_key)
         emit(
             merchant,

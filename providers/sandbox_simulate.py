@@ -186,12 +186,27 @@ def simulate_invoice_paid(
     succeeded: bool = True,
     billing_reason: str = "subscription_cycle",
 ) -> dict:
-    """One billing period of a subscription: invoice.paid + charge.succeeded, or
-    invoice.payment_failed + charge.failed. Returns the charge."""
+    """One billing period of a subscription, in Stripe's order: charge.succeeded, then invoice.paid and
+    invoice_payment.paid (the only link between the charge and its invoice); or charge.failed then
+    invoice.payment_failed. Returns the charge."""
     price = subscription["items"]["data"][0]["price"]
     start = at
     end = add_interval(at, price["recurring"]["interval"])
     invoice_id = _sid(merchant, "in", key)
+    charge = simulate_charge(
+        merchant,
+        key=key,
+        customer=subscription["customer"],
+        pm=pm,
+        amount=price["unit_amount"],
+        currency=price["currency"],
+        at=at + timedelta(seconds=1),
+        succeeded=succeeded,
+        description="Subscription update"
+        if billing_reason == "subscription_cycle"
+        else "Subscription creation",
+        failure_code="insufficient_funds",
+    )
     invoice = so.invoice(
         id=invoice_id,
         customer=subscription["customer"],
@@ -205,22 +220,19 @@ def simulate_invoice_paid(
         currency=price["currency"],
         billing_reason=billing_reason,
     )
-    emit(merchant, "invoice.paid" if succeeded else "invoice.payment_failed", invoice, at=at, key=key)
-    return simulate_charge(
-        merchant,
-        key=key,
-        customer=subscription["customer"],
-        pm=pm,
-        amount=price["unit_amount"],
-        currency=price["currency"],
-        at=at + timedelta(seconds=1),
-        succeeded=succeeded,
-        description="Subscription update"
-        if billing_reason == "subscription_cycle"
-        else "Subscription creation",
-        metadata={"subscription_id": subscription["id"], "invoice_id": invoice_id},
-        failure_code="insufficient_funds",
-    )
+    paid_at = at + timedelta(seconds=2)
+    emit(merchant, "invoice.paid" if succeeded else "invoice.payment_failed", invoice, at=paid_at, key=key)
+    if succeeded:
+        payment = so.invoice_payment(
+            id=_sid(merchant, "inpay", key),
+            invoice=invoice_id,
+            amount=price["unit_amount"],
+            currency=price["currency"],
+            created=paid_at,
+            payment_intent=charge["payment_intent"],
+        )
+        emit(merchant, "invoice_payment.paid", payment, at=paid_at, key=key)
+    return charge
 
 
 def product_price(product) -> dict:
@@ -246,7 +258,6 @@ def simulate_subscription(
     trial_days: int = 0,
     cancel_at_period_end: bool = False,
     now: datetime | None = None,
-    invoices: str = "all",
     canceled_after: int | None = None,
 ) -> dict:
     """A subscription's whole life from `at` until `now`, ending in `status`:
@@ -254,7 +265,6 @@ def simulate_subscription(
     trialing | active | past_due | unpaid | canceled (optionally scheduled to cancel at period end).
     Emits customer.subscription.created, one invoice + charge per period, the failed payment for
     past_due / unpaid, and customer.subscription.updated / deleted for the final state.
-    invoices="last" emits invoice events only for the latest period (earlier periods: the charge alone);
     canceled_after=N ends a canceled subscription after N paid periods (default: shortly before `now`).
     """
     now = now or timezone.now()
@@ -294,31 +304,16 @@ def simulate_subscription(
         last = number == len(starts)
         fails = status in ("past_due", "unpaid") and last
         reason = "subscription_create" if number == 1 else "subscription_cycle"
-        if invoices == "all" or last:
-            simulate_invoice_paid(
-                merchant,
-                key=f"{key}:inv{number}",
-                subscription=sub,
-                pm=pm,
-                at=start,
-                succeeded=not fails,
-                billing_reason=reason,
-            )
-        else:  # the charge alone (it names its subscription): fewer events for a long history
-            simulate_charge(
-                merchant,
-                key=f"{key}:inv{number}",
-                customer=customer,
-                pm=pm,
-                amount=price["unit_amount"],
-                currency=price["currency"],
-                at=start + timedelta(seconds=1),
-                description="Subscription creation" if number == 1 else "Subscription update",
-                metadata={
-                    "subscription_id": sub_id,
-                    "invoice_id": _sid(merchant, "in", f"{key}:inv{number}"),
-                },
-            )
+        # Every period as Stripe sends it (charge, invoice, invoice payment): the demo takes the real path.
+        simulate_invoice_paid(
+            merchant,
+            key=f"{key}:inv{number}",
+            subscription=sub,
+            pm=pm,
+            at=start,
+            succeeded=not fails,
+            billing_reason=reason,
+        )
     last_start = starts[-1]
     sub = subscription_state(merchant, sub_id)
     previous = {"status": sub["status"]}

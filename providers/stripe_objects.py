@@ -2,7 +2,9 @@
 """Stripe-shaped object builders for the SandboxProvider (and for tests that need Stripe payloads).
 
 Each builder returns a plain dict with exactly the top-level keys of the same object in Stripe's API
-(the key lists below were taken from ../shared/stripe/fixtures3.json, API version of stripe SDK 16),
+(the key lists below follow Stripe's API reference for the version of stripe SDK 16, 2026-10-28, checked
+against Stripe's example objects; fields removed since 2025-03-31 are absent: invoice.subscription /
+charge / payment_intent / paid, charge.invoice, subscription.current_period_*, embedded charge.refunds),
 so the code that applies webhooks cannot tell a sandbox object from a real one. Values Teller never
 reads stay None; the ones it reads (ids, amounts, statuses, fingerprints, periods) are filled in.
 
@@ -15,7 +17,8 @@ import secrets
 import string
 from datetime import datetime
 
-API_VERSION = "2025-08-27.basil"
+# The version the pinned SDK (stripe 16) speaks; the shapes below are those of every version since 2025-03-31.
+API_VERSION = "2026-10-28.endive"
 _ALPHABET = string.digits + string.ascii_letters
 
 # Top-level keys of each Stripe object, exactly as in the reference fixtures.
@@ -28,11 +31,14 @@ KEYS: dict[str, tuple[str, ...]] = {
         "product": "active created default_price description id images livemode marketing_features metadata name object package_dimensions shippable statement_descriptor tax_code type unit_label updated url",
         "subscription": "application application_fee_percent automatic_tax billing_cycle_anchor billing_cycle_anchor_config billing_mode billing_schedules billing_thresholds cancel_at cancel_at_period_end canceled_at cancellation_details collection_method created currency customer customer_account days_until_due default_payment_method default_source default_tax_rates description discounts ended_at id invoice_settings items latest_invoice livemode managed_payments metadata next_pending_invoice_item_invoice object on_behalf_of pause_collection payment_settings pending_invoice_item_interval pending_setup_intent pending_update schedule start_date status test_clock transfer_data trial_end trial_settings trial_start",
         "subscription_item": "billing_thresholds created current_period_end current_period_start discounts id metadata object plan price quantity subscription tax_rates",
-        "invoice": "account_country account_name account_tax_ids amount_due amount_overpaid amount_paid amount_remaining amount_shipping application attempt_count attempted auto_advance automatic_tax automatically_finalizes_at billing_reason collection_method created currency custom_fields customer customer_account customer_address customer_email customer_name customer_phone customer_shipping customer_tax_exempt customer_tax_ids default_payment_method default_source default_tax_rates description discounts due_date effective_at ending_balance footer from_invoice hosted_invoice_url id invoice_pdf issuer last_finalization_error latest_revision lines livemode metadata next_payment_attempt number object on_behalf_of parent payment_settings period_end period_start post_payment_credit_notes_amount pre_payment_credit_notes_amount receipt_number rendering shipping_cost shipping_details starting_balance statement_descriptor status status_transitions subscription subtotal subtotal_excluding_tax test_clock total total_discount_amounts total_excluding_tax total_pretax_credit_amounts total_taxes webhooks_delivered_at",
-        "charge": "amount amount_captured amount_refunded application application_fee application_fee_amount balance_transaction billing_details calculated_statement_descriptor captured created currency customer description disputed failure_balance_transaction failure_code failure_message fraud_details id livemode metadata object on_behalf_of outcome paid payment_intent payment_method payment_method_details receipt_email receipt_number receipt_url refunded refunds review shipping source source_transfer statement_descriptor statement_descriptor_suffix status transfer_data transfer_group",
+        "invoice": "account_country account_name account_tax_ids amount_due amount_overpaid amount_paid amount_remaining amount_shipping application attempt_count attempted auto_advance automatic_tax automatically_finalizes_at billing_reason collection_method created currency custom_fields customer customer_account customer_address customer_email customer_name customer_phone customer_shipping customer_tax_exempt customer_tax_ids default_payment_method default_source default_tax_rates description discounts due_date effective_at ending_balance footer from_invoice hosted_invoice_url id invoice_pdf issuer last_finalization_error latest_revision lines livemode metadata next_payment_attempt number object on_behalf_of parent payment_settings period_end period_start post_payment_credit_notes_amount pre_payment_credit_notes_amount receipt_number rendering shipping_cost shipping_details starting_balance statement_descriptor status status_transitions subtotal subtotal_excluding_tax test_clock total total_discount_amounts total_excluding_tax total_pretax_credit_amounts total_taxes webhooks_delivered_at",
+        "charge": "amount amount_captured amount_refunded application application_fee application_fee_amount balance_transaction billing_details calculated_statement_descriptor captured created currency customer description disputed failure_balance_transaction failure_code failure_message fraud_details id livemode metadata object on_behalf_of outcome paid payment_intent payment_method payment_method_details receipt_email receipt_number receipt_url refunded review shipping source source_transfer statement_descriptor statement_descriptor_suffix status transfer_data transfer_group",
         "refund": "amount balance_transaction charge created currency customer customer_account destination_details id metadata object payment_intent payment_method reason receipt_number source_transfer_reversal status transfer_reversal",
         "dispute": "amount balance_transactions charge created currency enhanced_eligibility_types evidence evidence_details id is_charge_refundable livemode metadata object payment_intent payment_method_details reason status",
         "checkout.session": "adaptive_pricing after_expiration allow_promotion_codes amount_subtotal amount_total automatic_tax billing_address_collection cancel_url client_reference_id client_secret collected_information consent consent_collection created currency currency_conversion custom_fields custom_text customer customer_account customer_creation customer_details customer_email discounts expires_at id integration_identifier invoice invoice_creation livemode locale managed_payments metadata mode object origin_context payment_intent payment_link payment_method_collection payment_method_configuration_details payment_method_options payment_method_types payment_status permissions phone_number_collection recovered_from saved_payment_method_options setup_intent shipping_address_collection shipping_cost shipping_options status submit_type subscription success_url total_details ui_mode url wallet_options",
+        "invoice_payment": "amount_paid amount_requested created currency id invoice is_default livemode object payment status status_transitions",
+        "payment_intent": "amount amount_capturable amount_details amount_received application application_fee_amount automatic_payment_methods canceled_at cancellation_reason capture_method client_secret confirmation_method created currency customer customer_account description excluded_payment_method_types id last_payment_error latest_charge livemode managed_payments metadata next_action object on_behalf_of payment_method payment_method_configuration_details payment_method_options payment_method_types processing receipt_email review setup_future_usage shipping source statement_descriptor statement_descriptor_suffix status transfer_data transfer_group",
+        "radar.value_list": "alias created created_by id item_type list_items livemode metadata name object",
         "radar.value_list_item": "created created_by id livemode object value value_list",
         "event": "api_version created data id livemode object pending_webhooks request type",
     }.items()
@@ -292,6 +298,11 @@ def subscription(
         items=_list([item], f"/v1/subscription_items?subscription={id}"),
         billing_cycle_anchor=ts(current_period_start),
         collection_method="charge_automatically",
+        billing_mode={
+            "type": "flexible",
+            "flexible": {"proration_discounts": "included"},
+            "updated_at": None,
+        },
         cancel_at_period_end=cancel_at_period_end,
         cancel_at=ts(cancel_at),
         canceled_at=ts(canceled_at),
@@ -366,7 +377,6 @@ def invoice(
         "invoice",
         id=id,
         customer=customer,
-        subscription=subscription,
         status=status,
         created=ts(created),
         currency=currency,
@@ -403,6 +413,63 @@ def invoice(
     )
 
 
+def invoice_payment(
+    *,
+    id: str,
+    invoice: str,
+    amount: int,
+    currency: str,
+    created,
+    payment_intent: str | None = None,
+    charge: str | None = None,
+    status: str = "paid",
+) -> dict:
+    """Which payment paid an invoice (2025-03-31 on): a payment intent, or a charge that has none."""
+    payment = (
+        {"type": "payment_intent", "payment_intent": payment_intent}
+        if payment_intent
+        else {"type": "charge", "charge": charge}
+    )
+    paid = status == "paid"
+    return _shell(
+        "invoice_payment",
+        id=id,
+        invoice=invoice,
+        amount_paid=amount if paid else None,
+        amount_requested=amount,
+        currency=currency,
+        created=ts(created),
+        is_default=True,
+        payment=payment,
+        status=status,
+        status_transitions={"canceled_at": None, "paid_at": ts(created) if paid else None},
+    )
+
+
+def payment_intent(
+    *, id: str, customer: str | None, amount: int, currency: str, created, pm: dict, latest_charge: str | None
+) -> dict:
+    succeeded = latest_charge is not None
+    return _shell(
+        "payment_intent",
+        id=id,
+        customer=customer,
+        amount=amount,
+        amount_received=amount if succeeded else 0,
+        amount_capturable=0,
+        currency=currency,
+        created=ts(created),
+        status="succeeded" if succeeded else "requires_payment_method",
+        latest_charge=latest_charge,
+        payment_method=pm["id"],
+        payment_method_types=[pm["type"]],
+        capture_method="automatic",
+        confirmation_method="automatic",
+        client_secret=None,
+        metadata={},
+    )
+
+
 # --- charges, refunds, disputes ----------------------------------------------------------------------
 
 
@@ -416,7 +483,6 @@ def charge(
     pm: dict,
     status: str = "succeeded",
     amount_refunded: int = 0,
-    refunds: list | None = None,
     disputed: bool = False,
     failure_code: str | None = None,
     failure_message: str | None = None,
@@ -440,7 +506,6 @@ def charge(
         amount_captured=amount if succeeded else 0,
         amount_refunded=amount_refunded,
         refunded=succeeded and amount_refunded >= amount,
-        refunds=_list(list(refunds or []), f"/v1/charges/{id}/refunds"),
         disputed=disputed,
         failure_code=failure_code,
         failure_message=failure_message,
@@ -605,6 +670,21 @@ def checkout_session(
 
 
 # --- Radar ---------------------------------------------------------------------------------------------
+
+
+def value_list(
+    *, id: str, alias: str, name: str, item_type: str, created, created_by: str = "teller"
+) -> dict:
+    return _shell(
+        "radar.value_list",
+        id=id,
+        alias=alias,
+        name=name,
+        item_type=item_type,
+        created=ts(created),
+        created_by=created_by,
+        list_items=_list([], f"/v1/radar/value_list_items?value_list={id}"),
+    )
 
 
 def value_list_item(*, id: str, value: str, value_list: str, created, created_by: str = "teller") -> dict:

@@ -2,13 +2,11 @@
 
 localstripe has no Radar, so a stripe.HTTPClient subclass stands in for the network: StripeProvider's real SDK
 code builds every request, the recorder keeps method, path and parameters, and answers with Stripe's own
-example objects from /work/shared/stripe/fixtures3.json (radar.value_list, radar.value_list_item).
+Radar objects in Stripe's shapes (tests/stripe_shapes.py: radar.value_list, radar.value_list_item).
 """
 
-import copy
 import itertools
 import json
-from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -18,10 +16,9 @@ from django.utils import timezone
 from customers.models import BlockEvent, Identifier
 from customers.services import identifier_block, identifier_radar_retry, identifier_unblock
 from merchants.models import Merchant
-from tests import factories
+from tests import factories, stripe_shapes
 
 pytestmark = pytest.mark.django_db
-FIXTURES = json.loads(Path("/work/shared/stripe/fixtures3.json").read_text())["resources"]
 NOW = timezone.now()
 FRAUD = BlockEvent.Reason.FRAUD
 
@@ -54,7 +51,7 @@ class RecordingStripeHTTP(stripe.HTTPClient):
             found = [vl for alias, vl in self.lists.items() if alias == params.get("alias")]
             return 200, {"object": "list", "data": found, "has_more": False, "url": path}
         if (method, path) == ("POST", "/v1/radar/value_lists"):
-            value_list = copy.deepcopy(FIXTURES["radar.value_list"])
+            value_list = stripe_shapes.obj("radar.value_list")
             value_list.update(
                 id=f"rsl_rec{next(self._ids)}",
                 alias=params["alias"],
@@ -64,7 +61,7 @@ class RecordingStripeHTTP(stripe.HTTPClient):
             self.lists[params["alias"]] = value_list
             return 200, value_list
         if (method, path) == ("POST", "/v1/radar/value_list_items"):
-            item = copy.deepcopy(FIXTURES["radar.value_list_item"])
+            item = stripe_shapes.obj("radar.value_list_item")
             item.update(
                 id=f"rsli_rec{next(self._ids)}", value=params["value"], value_list=params["value_list"]
             )
@@ -79,7 +76,7 @@ class RecordingStripeHTTP(stripe.HTTPClient):
                         "message": f"No such radar.value_list_item: '{item_id}'",
                     }
                 }
-            return 200, {**FIXTURES["deleted_radar.value_list_item"], "id": item_id}
+            return 200, stripe_shapes.obj("deleted_radar.value_list_item", id=item_id)
         unknown = f"Unrecorded route {method} {path}"
         return 404, {"error": {"type": "invalid_request_error", "message": unknown}}
 

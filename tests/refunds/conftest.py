@@ -1,24 +1,18 @@
 """A provider double for the refunds tests: faked only at the provider boundary, Stripe-shaped answers."""
 
 import itertools
-import json
-from pathlib import Path
 
 import pytest
 
 from providers.base import ProviderError, ProviderUnavailable
+from tests import stripe_shapes
 
-FIXTURES = (
-    json.loads((Path("/work/shared/stripe/fixtures3.json")).read_text())["resources"]
-    if Path("/work/shared/stripe/fixtures3.json").exists()
-    else {}
-)
 _ids = itertools.count(1)
 
 
 def stripe_object(kind: str, **fields) -> dict:
-    """A Stripe-shaped object: the example from fixtures3.json with `fields` replacing its values."""
-    return {**FIXTURES.get(kind, {"object": kind}), **fields}
+    """A Stripe-shaped object (tests/stripe_shapes.py) with `fields` replacing its values."""
+    return stripe_shapes.flat(kind, **fields)
 
 
 class FakeProvider:

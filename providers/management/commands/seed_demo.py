@@ -496,7 +496,6 @@ class Seeder:
             trial_days=14 if status == "trialing" else 0,
             cancel_at_period_end=status == "scheduled",
             now=self.now,
-            invoices="last",
             canceled_after=1 + index % 4 if status == "canceled" else None,
         )
         charges = []
