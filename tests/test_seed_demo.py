@@ -90,6 +90,15 @@ def _assert_every_kind_of_purchase() -> None:
     ).exists()
     assert set(purchases.values_list("kind", flat=True)) == {"SUBSCRIPTION", "ONE_TIME", "ACCESS_CODE"}
     assert purchases.filter(kind="ACCESS_CODE", access_code__redeemed_at__isnull=False).exists()
+    # Linked only through invoice_payment + invoice.parent (no subscription id anywhere on the charge). A
+    # failed attempt has no invoice_payment.paid, so Stripe's events do not tie it to its subscription.
+    subscription_charges = Transaction.objects.filter(
+        merchant__slug="northwind", kind="CHARGE", description__startswith="Subscription"
+    ).exclude(status="FAILED")
+    assert subscription_charges.count() > 100
+    assert not subscription_charges.filter(purchase__isnull=True).exists()
+    assert not subscription_charges.exclude(purchase__kind="SUBSCRIPTION").exists()
+    assert not any("subscription_id" in (t.metadata or {}) for t in subscription_charges)
 
 
 def _assert_every_kind_of_payment() -> None:
