@@ -156,6 +156,7 @@ class StripeProvider:
             "payment_method": v1.payment_methods,
             "subscription": v1.subscriptions,
             "invoice": v1.invoices,
+            "invoice_payment": v1.invoice_payments,
             "charge": v1.charges,
             "refund": v1.refunds,
             "dispute": v1.disputes,

@@ -190,15 +190,13 @@ def test_an_invoice_links_its_charge_to_the_subscription(merchant):
 
     subscription = sp.subscription(id="sub_I", customer="cus_I", status="past_due")
     purchase = apply_object(merchant=merchant, obj=subscription, now=NOW)
-    apply_object(merchant=merchant, obj=sp.charge(id="ch_I", customer="cus_I"), now=NOW)
-    invoice = sp.obj(
-        "invoice",
-        id="in_I",
-        customer="cus_I",
-        charge="ch_I",
-        status="paid",
-        parent={"subscription_details": {"subscription": "sub_I"}},
+    apply_object(
+        merchant=merchant, obj=sp.charge(id="ch_I", customer="cus_I", payment_intent="pi_I"), now=NOW
     )
+    # Today's shapes: the invoice names its subscription under parent, its payment is an invoice_payment.
+    apply_object(merchant=merchant, obj=sp.invoice_payment("in_I", payment_intent="pi_I"), now=NOW)
+    invoice = sp.invoice("sub_I", id="in_I", customer="cus_I")
+    assert "charge" not in invoice and "subscription" not in invoice
     event = ProviderEventFactory(merchant=merchant, type="invoice.paid", provider_created_at=NOW)
 
     apply_object(merchant=merchant, obj=invoice, now=NOW, event=event)

@@ -1,8 +1,10 @@
 """manage.py sync_stripe --merchant <slug> [--since ISO]: reconcile Teller with Stripe.
 
 Pages through Stripe's events (stored through the same inbox, so a replayed event is a no-op) and then
-through the objects themselves (customers, payment methods, subscriptions, charges, refunds, disputes),
-applying each through providers.apply. Applies are ordered and idempotent, so running it twice is safe.
+through the objects themselves (customers, payment methods, subscriptions, charges, invoices, invoice
+payments, refunds, disputes), applying each through providers.apply. Invoices and invoice payments come after
+the charges: since 2025-03-31 they are the only link between a charge and its subscription.
+Applies are ordered and idempotent, so running it twice is safe.
 """
 
 from datetime import datetime
@@ -18,7 +20,7 @@ from providers.base import ProviderError
 from providers.inbox import event_process, event_store
 from providers.stripe import StripeProvider
 
-OBJECT_TYPES = ("customer", "subscription", "charge", "refund", "dispute")
+OBJECT_TYPES = ("customer", "subscription", "charge", "invoice", "invoice_payment", "refund", "dispute")
 
 
 class Command(BaseCommand):
