@@ -56,6 +56,9 @@ def _subscription_life(tag: str, *, sepa: bool) -> list[dict]:
         ch = make_charge(id=f"ch_{tag}{number}", customer=cus, payment_intent=f"pi_{tag}{number}")
         inv = sp.invoice(sub_id, id=f"in_{tag}{number}", customer=cus, period=period)
         pay = sp.invoice_payment(inv["id"], payment_intent=ch["payment_intent"], id=f"inpay_{tag}{number}")
+        if sepa:  # a SEPA debit is pending for days before it succeeds
+            pending = {**ch, "status": "pending", "paid": False}
+            events.append(sp.event("charge.pending", pending, created=at()))
         events += [  # Stripe's order: the charge, then the invoice and its payment
             sp.event("charge.succeeded", ch, created=at()),
             sp.event("invoice.paid", inv, created=at()),
