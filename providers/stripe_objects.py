@@ -15,7 +15,8 @@ import secrets
 import string
 from datetime import datetime
 
-API_VERSION = "2025-08-27.basil"
+from .stripe import STRIPE_API_VERSION as API_VERSION  # the sandbox speaks the version Teller pins
+
 _ALPHABET = string.digits + string.ascii_letters
 
 # Top-level keys of each Stripe object, exactly as in the reference fixtures.
