@@ -66,20 +66,31 @@ def waiting_resolve(*, merchant_id: int, now: datetime) -> dict[str, int]:
     Raises ApplierBusy when a drain holds the merchant (the caller retries a little later).
     """
     merchant = Merchant.objects.get(pk=merchant_id)
-    parents = list(
+    outcomes = {"applied": 0, "missing": 0, "waiting": 0}
+    done: set[Key] = set()
+    # A woken event may then wait for another parent (a refund waited for its payment intent, now for the
+    # charge): it keeps its waiting_since, so a further round of the same run fetches that parent too.
+    for _ in range(MAX_FETCH_DEPTH + 1):
+        parents = [key for key in _overdue_parents(merchant_id, now=now) if key not in done]
+        if not parents:
+            break
+        for key in parents:
+            done.add(key)
+            outcomes[parent_resolve(merchant=merchant, key=key, now=now)] += 1
+    return outcomes
+
+
+def _overdue_parents(merchant_id: int, *, now: datetime) -> list[Key]:
+    rows = (
         ProviderEvent.objects.filter(
             merchant_id=merchant_id,
             status=ProviderEvent.Status.WAITING,
             waiting_since__lte=now - fetch_after(),
         )
         .order_by("waiting_since")
-        .values_list("waiting_for_type", "waiting_for_id")
-        .distinct()[:PARENTS_PER_RUN]
+        .values_list("waiting_for_type", "waiting_for_id")[: PARENTS_PER_RUN * 10]
     )
-    outcomes = {"applied": 0, "missing": 0, "waiting": 0}
-    for key in dict.fromkeys(parents):
-        outcomes[parent_resolve(merchant=merchant, key=key, now=now)] += 1
-    return outcomes
+    return list(dict.fromkeys(rows))[:PARENTS_PER_RUN]
 
 
 def parent_resolve(*, merchant, key: Key, now: datetime) -> str:
