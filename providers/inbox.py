@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from django.core.cache import cache
 from django.db import IntegrityError, OperationalError, connection, transaction
 
+from audit.services import audit_record
+
 from .apply import NotYetKnown, apply_object
 from .apply.common import BatchMemory, inbox_scope
 from .apply.prefetch import absent_keys
@@ -387,8 +389,11 @@ def _retry_later(event_id: int) -> None:
         logger.warning("provider event %s: retry not queued (broker down); left for the sweep", event_id)
 
 
-def event_replay(*, event: ProviderEvent) -> None:
-    """Put a FAILED or IGNORED event back in the queue (staff replay, manage.py replay_events)."""
+def event_replay(*, event: ProviderEvent, actor=None, now: datetime | None = None) -> bool:
+    """Put a FAILED or IGNORED event back in the queue (staff replay, manage.py replay_events).
+
+    A staff replay (`actor`) is audited in the same transaction. Returns whether the event was requeued.
+    """
     with transaction.atomic():
         updated = ProviderEvent.objects.filter(
             pk=event.pk, status__in=[ProviderEvent.Status.FAILED, ProviderEvent.Status.IGNORED]
@@ -399,5 +404,15 @@ def event_replay(*, event: ProviderEvent) -> None:
             waiting_for_id="",
             waiting_since=None,
         )
+        if updated and actor is not None:
+            audit_record(
+                merchant=event.merchant,
+                actor=actor,
+                action="event.replay",
+                target=event,
+                now=now or datetime.now(tz=UTC),
+                data={"status_before": event.status, "type": event.type, "event": event.provider_event_id},
+            )
         if updated:
             transaction.on_commit(lambda: send_to_worker(event.pk))
+    return bool(updated)

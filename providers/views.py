@@ -115,6 +115,6 @@ def event_replay_view(request, pk: int):
     if event.status not in REPLAYABLE:
         messages.error(request, "Only failed or ignored events can be replayed.")
     else:
-        event_replay(event=event)
+        event_replay(event=event, actor=request.user, now=timezone.now())
         messages.success(request, f"Event {event.provider_event_id} was queued again.")
     return redirect("providers:event-detail", pk=event.pk)
