@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from django.core.cache import cache
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import DataError, IntegrityError, OperationalError, connection, transaction
 
 from audit.services import audit_record
 
@@ -30,6 +30,7 @@ from .base import ProviderUnavailable
 from .models import ProviderEvent
 from .outcomes import save_outcomes
 from .waiting import applied_keys, data_object, stop_waiting, waited_note, waiting_for, waiting_key
+from .webhooks import made_safe
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,9 @@ def _malformed(event: dict) -> list[str]:
     return problems
 
 
-def event_store(*, merchant, event: dict, now: datetime) -> tuple[ProviderEvent, bool]:
+def event_store(
+    *, merchant, event: dict, now: datetime, _cleaned: bool = False
+) -> tuple[ProviderEvent, bool]:
     """Insert the raw event; a delivery of an event already stored returns (existing, False).
 
     A malformed event (wrong types, no data.object) is stored too, FAILED with the reason: never lost,
@@ -119,6 +122,12 @@ def event_store(*, merchant, event: dict, now: datetime) -> tuple[ProviderEvent,
         return row, True
     except IntegrityError:
         return ProviderEvent.objects.get(merchant=merchant, provider_event_id=event["id"]), False
+    except DataError:
+        # PostgreSQL refuses NUL in jsonb and text. The webhook view cleans its events before they get here;
+        # events read from the API (sync_stripe) are cleaned only when they need it, which is rare.
+        if _cleaned:
+            raise
+        return event_store(merchant=merchant, event=made_safe(event), now=now, _cleaned=True)
 
 
 def event_enqueue(provider_event: ProviderEvent) -> None:

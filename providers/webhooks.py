@@ -48,7 +48,7 @@ def webhook_verify(*, payload: bytes, signature: str, secret: str) -> dict:
     if payload.count(b"{") + payload.count(b"[") > MAX_DEPTH and _depth_exceeds(event, MAX_DEPTH):
         raise BadWebhook(f"The event is nested more than {MAX_DEPTH} levels deep.")
     if _SUSPECT_ESCAPE.search(payload):
-        event = _made_safe(event)
+        event = made_safe(event)
     if not isinstance(event, dict) or event.get("object") != "event":
         raise BadWebhook("The body is not a Stripe event.")
     event_id = event.get("id")
@@ -96,12 +96,12 @@ def _safe_text(text: str) -> str:
     return _UNSAFE_CHARS.sub(REPLACEMENT, text) if _UNSAFE_CHARS.search(text) else text
 
 
-def _made_safe(value):
+def made_safe(value):
     """The same JSON with NUL and lone surrogates replaced in every string, keys included (depth bounded)."""
     if isinstance(value, str):
         return _safe_text(value)
     if isinstance(value, dict):
-        return {_safe_text(k): _made_safe(v) for k, v in value.items()}
+        return {_safe_text(k): made_safe(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_made_safe(v) for v in value]
+        return [made_safe(v) for v in value]
     return value

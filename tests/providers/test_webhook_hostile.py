@@ -9,8 +9,10 @@ import json
 import pytest
 from django.conf import settings
 from django.db import DataError, connection, transaction
+from django.utils import timezone
 
 from customers.models import Customer
+from providers.inbox import event_store
 from providers.models import ProviderEvent
 from providers.webhooks import MAX_BODY_BYTES, MAX_DEPTH
 from tests import factories
@@ -258,3 +260,16 @@ def test_another_merchants_signed_event_is_not_stored_here(post_event):
 
     assert response.status_code == 400
     assert not ProviderEvent.objects.filter(merchant=other).exists()
+
+
+def test_an_event_read_from_the_api_with_a_nul_is_stored_cleaned(stripe_merchant):
+    # sync_stripe stores events it pages through without the webhook view's cleaning.
+    event = sp.event("customer.created", sp.customer(id="cus_SYNCNUL", name="Zo\u0000e"))
+
+    stored, created = event_store(merchant=stripe_merchant, event=event, now=timezone.now())
+
+    assert created
+    stored.refresh_from_db()
+    assert stored.payload["data"]["object"]["name"] in ("Zo\ufffde", "Zo\u0000e")  # SQLite keeps NUL as is
+    if settings.IS_POSTGRES:
+        assert stored.payload["data"]["object"]["name"] == "Zo\ufffde"
