@@ -223,6 +223,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BEAT_SCHEDULE = {
     "sweep-received-events": {"task": "providers.tasks.sweep_received_events", "schedule": 60.0},
+    "sweep-waiting-events": {"task": "providers.tasks.sweep_waiting_events", "schedule": 60.0},
     "expire-access": {"task": "purchases.tasks.expire_access", "schedule": crontab(minute="*/5")},
     "retry-pending-revocations": {"task": "access.tasks.retry_pending_revocations", "schedule": 300.0},
     "reconcile-pending-credits": {"task": "refunds.tasks.reconcile_pending_credits", "schedule": 120.0},
@@ -241,6 +242,9 @@ CACHES = {
 # Providers. STRIPE_API_BASE points the SDK at another server (localstripe in tests).
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 STRIPE_WEBHOOK_TOLERANCE = 300
+# An event whose parent (its charge, invoice...) has not arrived after this many seconds gets the parent
+# fetched from the provider (providers/parents.py). Stripe's out-of-order deliveries are seconds to minutes.
+TELLER_INBOX_FETCH_PARENT_AFTER = env.int("TELLER_INBOX_FETCH_PARENT_AFTER", default=180)
 TELEGRAM_API_BASE = env.str("TELEGRAM_API_BASE", default="https://api.telegram.org")
 TELLER_PUBLIC_URL = env.str("TELLER_PUBLIC_URL", default="http://127.0.0.1:8000")
 

@@ -23,6 +23,10 @@ class ProviderUnavailable(ProviderError):
     """Timeout or connection failure: the request may or may not have been applied."""
 
 
+class ObjectMissing(ProviderError):
+    """The provider has no such object (Stripe answers 404 `resource_missing`): it really does not exist."""
+
+
 class RadarList:
     """Names of the Radar value lists Teller mirrors blocks into."""
 
@@ -55,3 +59,8 @@ class Provider(Protocol):
     def radar_item_remove(self, *, item_id: str) -> dict: ...
 
     def retrieve(self, *, object_type: str, object_id: str) -> dict: ...
+
+    def retrieve_object(self, object_type: str, object_id: str) -> dict:
+        """The current state of a charge, invoice, payment intent, subscription, customer, dispute or refund
+        (the inbox fetches a parent that never arrived). Raises ObjectMissing when it does not exist."""
+        ...

@@ -8,6 +8,9 @@
   event rolls back alone. Two drains never take the same event; a killed worker rolls its batch back.
 - An event whose apply failed transiently leaves the batch and retries alone (event_process via the
   process_event task, with backoff); so do events the sweep finds still RECEIVED (broker down, lost wake).
+- An event whose parent is not applied yet (NotYetKnown) becomes WAITING for it, and is applied right after
+  an event applies that parent (providers/waiting.py); a parent that never comes is fetched
+  (providers/parents.py). FAILED is kept for real errors.
 """
 
 import logging
@@ -16,13 +19,18 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from django.core.cache import cache
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import DataError, IntegrityError, OperationalError, connection, transaction
+
+from audit.services import audit_record
 
 from .apply import NotYetKnown, apply_object
 from .apply.common import BatchMemory, inbox_scope
 from .apply.prefetch import absent_keys
 from .base import ProviderUnavailable
 from .models import ProviderEvent
+from .outcomes import save_outcomes
+from .waiting import applied_keys, data_object, stop_waiting, waited_note, waiting_for, waiting_key
+from .webhooks import made_safe
 
 logger = logging.getLogger(__name__)
 
@@ -55,24 +63,56 @@ WAKE_KEY = "teller:inbox-wake:{merchant_id}"
 # A wake whose drain was lost (worker died before starting it) stops suppressing new wakes after this.
 WAKE_TTL_SECONDS = 30
 
-# Failures worth retrying: the database or provider was briefly unavailable, or a related object is late.
-TRANSIENT_ERRORS = (OperationalError, ProviderUnavailable, NotYetKnown)
+# Failures worth retrying: the database or provider was briefly unavailable. (A late parent is not an error:
+# the event waits for it, see providers/waiting.py.)
+TRANSIENT_ERRORS = (OperationalError, ProviderUnavailable)
 
 
-def event_store(*, merchant, event: dict, now: datetime) -> tuple[ProviderEvent, bool]:
-    """Insert the raw event; a delivery of an event already stored returns (existing, False)."""
-    data_object = (event.get("data") or {}).get("object") or {}
+def _created_at(value) -> datetime | None:
+    """The event's `created` (unix seconds) as a datetime; None when it is not a plausible timestamp."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 32_503_680_000:  # year 3000
+        return None
+    return datetime.fromtimestamp(value, tz=UTC)
+
+
+def _malformed(event: dict) -> list[str]:
+    """What makes a genuine (signed) event impossible to apply safely; such an event is stored FAILED."""
+    problems = []
+    if not isinstance(event.get("type"), str):
+        problems.append("type is not a string")
+    if data_object(event) is None:
+        problems.append("data.object is not an object")
+    if _created_at(event.get("created")) is None:
+        problems.append("created is not a unix timestamp")
+    return problems
+
+
+def event_store(
+    *, merchant, event: dict, now: datetime, _cleaned: bool = False
+) -> tuple[ProviderEvent, bool]:
+    """Insert the raw event; a delivery of an event already stored returns (existing, False).
+
+    A malformed event (wrong types, no data.object) is stored too, FAILED with the reason: never lost,
+    never half-applied, and visible on the Webhooks page.
+    """
+    obj = data_object(event) or {}
+    problems = _malformed(event)
+    api_version = event.get("api_version")
     row = ProviderEvent(
         merchant=merchant,
         provider="STRIPE",
         provider_event_id=event["id"],
-        type=event.get("type") or "",
-        object_id=str(data_object.get("id") or "")[:255],
+        type=event["type"][:128] if isinstance(event.get("type"), str) else "",
+        object_id=str(obj.get("id") or "")[:255],
         payload=event,
-        livemode=bool(event.get("livemode")),
-        provider_created_at=datetime.fromtimestamp(int(event.get("created") or now.timestamp()), tz=UTC),
+        livemode=event.get("livemode") is True,
+        api_version=api_version[:64] if isinstance(api_version, str) else "",
+        provider_created_at=_created_at(event.get("created")) or now,
         received_at=now,
     )
+    if problems:
+        row.status, row.processed_at = ProviderEvent.Status.FAILED, now
+        row.error = "Malformed event: " + "; ".join(problems)
     try:
         if transaction.get_connection().in_atomic_block:
             with transaction.atomic():  # a savepoint, so a duplicate does not break the caller's transaction
@@ -82,6 +122,12 @@ def event_store(*, merchant, event: dict, now: datetime) -> tuple[ProviderEvent,
         return row, True
     except IntegrityError:
         return ProviderEvent.objects.get(merchant=merchant, provider_event_id=event["id"]), False
+    except DataError:
+        # PostgreSQL refuses NUL in jsonb and text. The webhook view cleans its events before they get here;
+        # events read from the API (sync_stripe) are cleaned only when they need it, which is rare.
+        if _cleaned:
+            raise
+        return event_store(merchant=merchant, event=made_safe(event), now=now, _cleaned=True)
 
 
 def event_enqueue(provider_event: ProviderEvent) -> None:
@@ -89,6 +135,8 @@ def event_enqueue(provider_event: ProviderEvent) -> None:
 
     If the broker is down the event stays RECEIVED; the periodic sweep enqueues it later.
     """
+    if provider_event.status != ProviderEvent.Status.RECEIVED:
+        return  # stored FAILED (malformed): nothing to apply
     merchant_id = provider_event.merchant_id
     transaction.on_commit(lambda: wake_applier(merchant_id))
 
@@ -161,9 +209,6 @@ def send_to_worker(event_id: int) -> bool:
         return False
 
 
-STATUS_FIELDS = ["status", "error", "attempts", "processed_at", "customer", "purchase"]
-
-
 def _apply_one(
     event: ProviderEvent,
     *,
@@ -174,79 +219,102 @@ def _apply_one(
 ):
     """Apply a locked event and set its outcome on the instance (not saved); return the error, if any.
 
-    With `savepoint` a failure rolls back this event alone: a transient one leaves it RECEIVED (to be
-    retried) unless this is the final attempt; any other marks it FAILED. Without it (an optimistic batch)
-    the error propagates and the caller rolls the whole batch back.
+    With `savepoint` a failure rolls back this event alone: a missing parent makes it WAITING for that
+    parent; a transient failure leaves it RECEIVED (to be retried) unless this is the final attempt; any other
+    marks it FAILED. Without it (an optimistic batch) the error propagates and the caller rolls the whole
+    batch back.
     """
     event.attempts += 1
     event.processed_at = now
-    if event.type not in APPLIED_TYPES:
-        event.status, event.error = ProviderEvent.Status.IGNORED, ""
+    obj = data_object(event.payload)
+    if event.type not in APPLIED_TYPES or obj is None:
+        event.status = ProviderEvent.Status.IGNORED if obj is not None else ProviderEvent.Status.FAILED
+        event.error = "" if obj is not None else "Malformed event: data.object is not an object"
+        stop_waiting(event)
         return None
     linked = (event.customer_id, event.purchase_id)
     event.apply_note = ""
     event.inbox_saves_links = True
     event.pending_transaction_ids = set()
-    obj = (event.payload.get("data") or {}).get("object") or {}
     try:
         with transaction.atomic(savepoint=savepoint), inbox_scope(optimistic=not savepoint, batch=batch):
             apply_object(merchant=event.merchant, obj=obj, now=now, event=event)
-        event.status, event.error = ProviderEvent.Status.PROCESSED, event.apply_note
+        notes = [waited_note(event, now), event.apply_note]
+        event.status, event.error = ProviderEvent.Status.PROCESSED, "; ".join(n for n in notes if n)
+        stop_waiting(event)
         return None
     except Exception as exc:  # recorded on the row; returned for the caller's retry policy
         if not savepoint:
             raise
         event.customer_id, event.purchase_id = linked  # what the rolled-back apply linked is gone
         event.pending_transaction_ids = set()
+        event.error = f"{type(exc).__name__}: {exc}"[:5000]
+        if isinstance(exc, NotYetKnown) and exc.object_id:
+            event.status = ProviderEvent.Status.WAITING
+            event.waiting_for_type, event.waiting_for_id = exc.object_type[:32], str(exc.object_id)[:255]
+            event.waiting_since = event.waiting_since or now  # a second parent does not restart the clock
+            return None
         transient = isinstance(exc, TRANSIENT_ERRORS)
         event.status = (
             ProviderEvent.Status.RECEIVED if transient and not final_attempt else ProviderEvent.Status.FAILED
         )
-        event.error = f"{type(exc).__name__}: {exc}"[:5000]
         if event.status == ProviderEvent.Status.FAILED:
+            stop_waiting(event)
             logger.error("provider event %s failed", event.provider_event_id, exc_info=exc)
         return exc
 
 
-def _save_outcomes(events: list[ProviderEvent]) -> None:
-    """Write the events' statuses and the transactions they touched (two statements for a whole batch)."""
-    if len(events) == 1:
-        events[0].save(update_fields=STATUS_FIELDS)
-    elif events and connection.vendor == "postgresql":
-        _update_from_values(events)
-    elif events:
-        ProviderEvent.objects.bulk_update(events, STATUS_FIELDS)
-    through = ProviderEvent.transactions.through
-    links = [
-        through(providerevent_id=event.pk, transaction_id=txn_id)
-        for event in events
-        for txn_id in sorted(getattr(event, "pending_transaction_ids", ()))
-    ]
-    if links:
-        through.objects.bulk_create(links, ignore_conflicts=True)
+def apply_events(
+    events: list[ProviderEvent],
+    *,
+    merchant_id: int,
+    now: datetime,
+    optimistic: bool = False,
+    batch: BatchMemory | None = None,
+    final_attempt: bool = False,
+    waiting: dict | None = None,
+) -> tuple[list[ProviderEvent], dict]:
+    """Apply locked events in order, each followed at once by the events that were waiting for what it
+    applied (and by theirs). Returns every event touched (to be saved) and the failures by event pk.
 
-
-def _update_from_values(events: list[ProviderEvent]) -> None:
-    """UPDATE ... FROM (VALUES ...): one statement, and far less Python than bulk_update's CASE per field."""
-    table = ProviderEvent._meta.db_table
-    rows = ", ".join(["(%s, %s, %s, %s, %s::timestamptz, %s::bigint, %s::bigint)"] * len(events))
-    params = [
-        value
-        for e in events
-        for value in (e.pk, e.status, e.error, e.attempts, e.processed_at, e.customer_id, e.purchase_id)
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} AS e SET status = v.status, error = v.error, attempts = v.attempts, "  # noqa: S608
-            "processed_at = v.processed_at, customer_id = v.customer_id, purchase_id = v.purchase_id "
-            f"FROM (VALUES {rows}) AS v(id, status, error, attempts, processed_at, customer_id, purchase_id) "
-            "WHERE e.id = v.id",
-            params,
+    One query finds (and locks) the waiting events of the objects these events name, unless `waiting` (the
+    same shape: key -> events) is given.
+    """
+    if waiting is None:
+        named = set().union(
+            *(applied_keys(data_object(e.payload)) for e in events if e.type in APPLIED_TYPES)
         )
+        waiting = waiting_for(merchant_id, named, exclude=[e.pk for e in events])
+    touched: dict[int, ProviderEvent] = {}
+    failures: dict[int, Exception] = {}
+
+    def run(event: ProviderEvent, final: bool) -> None:
+        failure = _apply_one(event, now=now, final_attempt=final, savepoint=not optimistic, batch=batch)
+        touched[event.pk] = event
+        if failure is not None:
+            failures[event.pk] = failure
+        if event.status == ProviderEvent.Status.WAITING:
+            waiting.setdefault(waiting_key(event), []).append(event)  # its parent may come later in the batch
+        elif event.status == ProviderEvent.Status.PROCESSED:
+            children = [c for key in applied_keys(data_object(event.payload)) for c in waiting.pop(key, ())]
+            for child in sorted(children, key=lambda c: (c.provider_created_at, c.pk)):
+                run(child, False)
+
+    for event in events:
+        run(event, final_attempt)
+    return list(touched.values()), failures
+
+
+def _retry_received(events: list[ProviderEvent], *, skip: int | None = None) -> None:
+    """After the commit, events left RECEIVED (a transient failure) continue as process_event retries."""
+    for event in events:
+        if event.status == ProviderEvent.Status.RECEIVED and event.pk != skip:
+            transaction.on_commit(lambda event_id=event.pk: _retry_later(event_id))
 
 
 def event_process(*, event_id: int, now: datetime, final_attempt: bool = True) -> ProviderEvent | None:
-    """Apply one stored event once. Returns None when another worker holds it right now.
+    """Apply one stored event once (and the events that waited for what it applied). Returns None when
+    another worker holds it right now.
 
     The error of a failed apply is kept on the row and re-raised so the task can decide to retry.
     """
@@ -259,18 +327,21 @@ def event_process(*, event_id: int, now: datetime, final_attempt: bool = True) -
         )
         if event is None or event.status in (ProviderEvent.Status.PROCESSED, ProviderEvent.Status.IGNORED):
             return event
-        failure = _apply_one(event, now=now, final_attempt=final_attempt)
-        _save_outcomes([event])
-    if failure is not None:
-        raise failure
+        touched, failures = apply_events(
+            [event], merchant_id=event.merchant_id, now=now, final_attempt=final_attempt
+        )
+        save_outcomes(touched)
+        _retry_received(touched, skip=event.pk)
+    if event.pk in failures:
+        raise failures[event.pk]
     return event
 
 
 def _absent_keys(events: list[ProviderEvent]) -> set:
     if not events:
         return set()
-    objects = [(e.payload.get("data") or {}).get("object") or {} for e in events if e.type in APPLIED_TYPES]
-    return absent_keys(events[0].merchant, objects)
+    objects = [data_object(e.payload) for e in events if e.type in APPLIED_TYPES]
+    return absent_keys(events[0].merchant, [o for o in objects if o is not None])
 
 
 class _RedoCarefully(Exception):
@@ -280,10 +351,11 @@ class _RedoCarefully(Exception):
 def event_process_batch(*, merchant_id: int, now: datetime, limit: int = BATCH_SIZE) -> int:
     """Apply up to `limit` never-tried events of one merchant in one transaction; returns how many it took.
 
-    Events are applied oldest first (by Stripe's `created`), so a charge usually lands before its refund.
-    First optimistically, with no savepoints at all; if any event fails, that transaction is rolled back and
-    the batch is applied again with a savepoint per event, so the failing event is recorded (or handed to
-    its own retrying task) and the others are applied.
+    Events are applied oldest first (by Stripe's `created`), so a charge usually lands before its refund;
+    an event that waited for an object is applied right after the event that applies it.
+    First optimistically, with no savepoints at all; if any event fails (a missing parent too), that
+    transaction is rolled back and the batch is applied again with a savepoint per event, so the failing
+    event is recorded (WAITING, FAILED, or handed to its own retrying task) and the others are applied.
     """
     try:
         return _batch(merchant_id=merchant_id, now=now, limit=limit, optimistic=True)
@@ -292,7 +364,6 @@ def event_process_batch(*, merchant_id: int, now: datetime, limit: int = BATCH_S
 
 
 def _batch(*, merchant_id: int, now: datetime, limit: int, optimistic: bool) -> int:
-    retry_ids = []
     with transaction.atomic():
         events = list(
             ProviderEvent.objects.select_for_update(skip_locked=True, of=("self",))
@@ -300,21 +371,20 @@ def _batch(*, merchant_id: int, now: datetime, limit: int, optimistic: bool) -> 
             .filter(merchant_id=merchant_id, status=ProviderEvent.Status.RECEIVED, attempts=0)
             .order_by("provider_created_at", "pk")[:limit]
         )
+        if not events:
+            return 0
         if optimistic:
             try:
                 memory = BatchMemory(_absent_keys(events))
-                for event in events:
-                    _apply_one(event, now=now, final_attempt=False, savepoint=False, batch=memory)
+                touched, _ = apply_events(
+                    events, merchant_id=merchant_id, now=now, optimistic=True, batch=memory
+                )
             except Exception as exc:
                 raise _RedoCarefully from exc  # leaving the atomic block rolls the batch back
         else:
-            for event in events:
-                _apply_one(event, now=now, final_attempt=False)
-                if event.status == ProviderEvent.Status.RECEIVED:
-                    retry_ids.append(event.pk)
-        _save_outcomes(events)
-        for event_id in retry_ids:
-            transaction.on_commit(lambda event_id=event_id: _retry_later(event_id))
+            touched, _ = apply_events(events, merchant_id=merchant_id, now=now)
+        save_outcomes(touched)
+        _retry_received(touched)
     return len(events)
 
 
@@ -328,11 +398,30 @@ def _retry_later(event_id: int) -> None:
         logger.warning("provider event %s: retry not queued (broker down); left for the sweep", event_id)
 
 
-def event_replay(*, event: ProviderEvent) -> None:
-    """Put a FAILED or IGNORED event back in the queue (staff replay, manage.py replay_events)."""
+def event_replay(*, event: ProviderEvent, actor=None, now: datetime | None = None) -> bool:
+    """Put a FAILED or IGNORED event back in the queue (staff replay, manage.py replay_events).
+
+    A staff replay (`actor`) is audited in the same transaction. Returns whether the event was requeued.
+    """
     with transaction.atomic():
         updated = ProviderEvent.objects.filter(
             pk=event.pk, status__in=[ProviderEvent.Status.FAILED, ProviderEvent.Status.IGNORED]
-        ).update(status=ProviderEvent.Status.RECEIVED, error="")
+        ).update(
+            status=ProviderEvent.Status.RECEIVED,
+            error="",
+            waiting_for_type="",
+            waiting_for_id="",
+            waiting_since=None,
+        )
+        if updated and actor is not None:
+            audit_record(
+                merchant=event.merchant,
+                actor=actor,
+                action="event.replay",
+                target=event,
+                now=now or datetime.now(tz=UTC),
+                data={"status_before": event.status, "type": event.type, "event": event.provider_event_id},
+            )
         if updated:
             transaction.on_commit(lambda: send_to_worker(event.pk))
+    return bool(updated)

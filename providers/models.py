@@ -11,6 +11,9 @@ class ProviderEvent(models.Model):
         PROCESSED = "PROCESSED", "Processed"
         FAILED = "FAILED", "Failed"
         IGNORED = "IGNORED", "Ignored"
+        # Refers to a parent (a charge, an invoice...) Teller has not applied yet: applied as soon as the
+        # parent is, or after the parent is fetched from the provider (tasks.sweep_waiting_events).
+        WAITING = "WAITING", "Waiting"
 
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="+")
     provider = models.CharField(max_length=16, default="STRIPE")
@@ -25,6 +28,12 @@ class ProviderEvent(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
     attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True, default="")
+    api_version = models.CharField(
+        max_length=64, blank=True, default="", help_text="The Stripe API version the event was rendered in."
+    )
+    waiting_for_type = models.CharField(max_length=32, blank=True, default="")
+    waiting_for_id = models.CharField(max_length=255, blank=True, default="")
+    waiting_since = models.DateTimeField(null=True, blank=True)
     customer = models.ForeignKey(
         "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="provider_events"
     )
@@ -41,10 +50,22 @@ class ProviderEvent(models.Model):
         ordering = ["-received_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["merchant", "provider_event_id"], name="provider_event_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(status="WAITING")
+                | (~models.Q(waiting_for_id="") & models.Q(waiting_since__isnull=False)),
+                name="provider_event_waiting_names_parent",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "received_at"], name="provider_event_status_idx"),
             models.Index(fields=["merchant", "-received_at"], name="provider_event_recent_idx"),
+            # Only waiting events, so the lookup a drain makes per batch ("who waits for these objects?")
+            # stays tiny however large the inbox grows.
+            models.Index(
+                fields=["merchant", "waiting_for_id"],
+                condition=models.Q(status="WAITING"),
+                name="provider_event_waiting_idx",
+            ),
         ]
 
     def __str__(self):

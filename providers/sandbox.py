@@ -32,7 +32,7 @@ from django.db import transaction as db_transaction
 from django.utils import timezone
 
 from providers import stripe_objects as so
-from providers.base import ProviderError, ProviderUnavailable, RadarList
+from providers.base import ObjectMissing, ProviderError, ProviderUnavailable, RadarList
 from providers.models import ProviderEvent
 
 REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
@@ -196,7 +196,7 @@ def _process_on_commit(stored: ProviderEvent) -> None:
 
 
 def _no_such(object_type: str, object_id: str) -> ProviderError:
-    return ProviderError(f"No such {object_type}: '{object_id}'", code="resource_missing", http_status=404)
+    return ObjectMissing(f"No such {object_type}: '{object_id}'", code="resource_missing", http_status=404)
 
 
 def _pm_from_transaction(txn) -> dict:
@@ -423,6 +423,9 @@ class SandboxProvider:
         if obj is None or obj.get("object") != object_type:
             raise _no_such(object_type, object_id)
         return obj
+
+    def retrieve_object(self, object_type: str, object_id: str) -> dict:
+        return self.retrieve(object_type=object_type, object_id=object_id)
 
 
 # --- operations shared by the provider methods and the simulation helpers ---------------------------------

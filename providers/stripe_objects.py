@@ -17,8 +17,8 @@ import secrets
 import string
 from datetime import datetime
 
-# The version the pinned SDK (stripe 16) speaks; the shapes below are those of every version since 2025-03-31.
-API_VERSION = "2026-10-28.endive"
+from .stripe import STRIPE_API_VERSION as API_VERSION  # the sandbox speaks the version Teller pins
+
 _ALPHABET = string.digits + string.ascii_letters
 
 # Top-level keys of each Stripe object, exactly as in the reference fixtures.

@@ -1,5 +1,6 @@
-"""Celery tasks of the sync pipeline: drain a merchant's new events, apply one event, sweep, replay."""
+"""Celery tasks of the sync pipeline: drain a merchant's new events, apply one event, sweeps, replay."""
 
+import logging
 import random
 import time
 from datetime import timedelta
@@ -19,7 +20,9 @@ from .inbox import (
     wake_applier,
 )
 from .models import ProviderEvent
+from .parents import ApplierBusy, overdue_merchants, waiting_resolve
 
+logger = logging.getLogger(__name__)
 # A drain hands over to a fresh one after this long, so one merchant's burst cannot hold a worker forever.
 DRAIN_BUDGET_SECONDS = 10
 # A drain that finds its merchant's applier busy asks for another this much later.
@@ -100,6 +103,31 @@ def sweep_received_events() -> int:
         stale.filter(attempts__gt=0).order_by("received_at").values_list("pk", flat=True)[:SWEEP_BATCH]
     )
     return requeued + sum(1 for pk in retries if send_to_worker(pk))
+
+
+@shared_task
+def sweep_waiting_events() -> int:
+    """Merchants with events waiting for a parent longer than TELLER_INBOX_FETCH_PARENT_AFTER get their
+    parents fetched (one task per merchant). Returns how many merchants were queued."""
+    queued = 0
+    for merchant_id in overdue_merchants(now=timezone.now()):
+        try:
+            resolve_waiting_events.apply_async((merchant_id,), retry=False)
+            queued += 1
+        except Exception:  # the broker is unreachable: the next sweep queues it
+            logger.warning("merchant %s: waiting events not queued (broker unavailable)", merchant_id)
+    return queued
+
+
+@shared_task(bind=True, acks_late=True, max_retries=30)
+def resolve_waiting_events(self, merchant_id: int) -> dict:
+    """Fetch and apply the merchant's overdue parents, then the events that waited for them."""
+    try:
+        return waiting_resolve(merchant_id=merchant_id, now=timezone.now())
+    except ApplierBusy as exc:  # a drain is applying this merchant's events: come back when it is done
+        if self.request.is_eager or self.request.retries >= self.max_retries:
+            return {"busy": 1}  # the next sweep tries again
+        raise self.retry(exc=exc, countdown=BUSY_RETRY_SECONDS * 2) from exc
 
 
 @shared_task

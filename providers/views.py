@@ -3,6 +3,7 @@
 import json
 
 from django.contrib import messages
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -15,7 +16,8 @@ from merchants.permissions import has_permission
 
 from .inbox import event_enqueue, event_replay, event_store
 from .models import ProviderEvent
-from .webhooks import BadWebhook, webhook_verify
+from .stripe import STRIPE_API_VERSION
+from .webhooks import MAX_BODY_BYTES, BadWebhook, webhook_verify
 
 PAGE_SIZE = 50
 REPLAYABLE = (ProviderEvent.Status.FAILED, ProviderEvent.Status.IGNORED)
@@ -29,12 +31,21 @@ def stripe_webhook(request, merchant_slug: str):
     merchants = Merchant.objects.only("pk", "slug", "stripe_webhook_secret")
     merchant = get_object_or_404(merchants, slug=merchant_slug)
     try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_BODY_BYTES:  # refused before the body is read
+        return JsonResponse(
+            {"error": f"The body is {declared} bytes; Teller accepts events up to {MAX_BODY_BYTES}."},
+            status=400,
+        )
+    try:
         event = webhook_verify(
             payload=request.body,
             signature=request.headers.get("Stripe-Signature", ""),
             secret=merchant.stripe_webhook_secret,
         )
-    except BadWebhook as exc:
+    except (BadWebhook, RequestDataTooBig) as exc:
         return JsonResponse({"error": str(exc)}, status=400)
     stored, created = event_store(merchant=merchant, event=event, now=timezone.now())
     if created:
@@ -68,6 +79,10 @@ def event_list(request):
         query["after"] = page_items[-1].pk
     context = {
         "events": page_items,
+        "pinned_api_version": STRIPE_API_VERSION,
+        "unexpected_versions": sorted(
+            {e.api_version for e in page_items if e.api_version and e.api_version != STRIPE_API_VERSION}
+        ),
         "statuses": ProviderEvent.Status.choices,
         "status": status,
         "event_type": event_type,
@@ -84,6 +99,7 @@ def event_detail(request, pk: int):
     event = get_for_merchant(ProviderEvent, request, pk=pk)
     context = {
         "event": event,
+        "pinned_api_version": STRIPE_API_VERSION,
         "payload_json": json.dumps(event.payload, indent=2, sort_keys=True),
         "transactions": event.transactions.all(),
         "can_replay": has_permission(request.membership, "event.replay") and event.status in REPLAYABLE,
@@ -99,6 +115,6 @@ def event_replay_view(request, pk: int):
     if event.status not in REPLAYABLE:
         messages.error(request, "Only failed or ignored events can be replayed.")
     else:
-        event_replay(event=event)
+        event_replay(event=event, actor=request.user, now=timezone.now())
         messages.success(request, f"Event {event.provider_event_id} was queued again.")
     return redirect("providers:event-detail", pk=event.pk)

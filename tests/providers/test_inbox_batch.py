@@ -85,23 +85,64 @@ def test_a_failing_event_is_recorded_alone_and_the_rest_of_its_batch_is_applied(
     assert not Transaction.objects.filter(provider_id="ch_BROKEN").exists()
 
 
-def test_an_event_waiting_for_another_leaves_the_batch_and_is_retried_on_its_own(
+def test_an_event_whose_charge_is_unknown_waits_and_the_rest_of_its_batch_is_applied(
     stripe_merchant, django_capture_on_commit_callbacks
 ):
-    # A refund of a charge Teller has never seen: attempt 1 in the batch, then the retrying task (eager here:
-    # its retries run at once), FAILED after the fifth attempt, the rest of the batch applied.
+    # A refund of a charge Teller has never seen: WAITING for that charge, not retried (no task handed off).
     orphan = sp.event("refund.created", sp.refund("ch_NOWHERE", 100, id="re_ORPHAN"))
     _store(stripe_merchant, [*_customers_and_charges(2, "rt"), orphan])
 
     with django_capture_on_commit_callbacks(execute=True) as handoffs:
         event_process_batch(merchant_id=stripe_merchant.pk, now=timezone.now())
 
-    assert len(handoffs) == 1
-
+    assert handoffs == []
     row = ProviderEvent.objects.get(provider_event_id=orphan["id"])
-    assert (row.status, row.attempts) == ("FAILED", 5)
+    assert (row.status, row.attempts) == ("WAITING", 1)
+    assert (row.waiting_for_type, row.waiting_for_id) == ("charge", "ch_NOWHERE")
     assert "NotYetKnown" in row.error
     assert ProviderEvent.objects.filter(status="PROCESSED").count() == 4
+    assert not Transaction.objects.filter(provider_id="re_ORPHAN").exists()
+
+
+def test_children_in_the_same_batch_are_applied_right_after_their_parent_in_order(stripe_merchant):
+    # Stamped a minute before their charge (Stripe promises no order): refund and dispute come first.
+    charge = sp.charge(id="ch_KID", customer="cus_KID", amount=1000)
+    refund = sp.event("refund.created", sp.refund("ch_KID", 300, id="re_KID"), created=1_700_000_000)
+    dispute = sp.event(
+        "charge.dispute.created", sp.dispute("ch_KID", 700, id="dp_KID"), created=1_700_000_001
+    )
+    later = sp.event("customer.updated", sp.customer(id="cus_KID", name="Later"), created=1_700_000_090)
+    _store(
+        stripe_merchant, [refund, dispute, sp.event("charge.succeeded", charge, created=1_700_000_060), later]
+    )
+
+    assert event_process_batch(merchant_id=stripe_merchant.pk, now=timezone.now()) == 4
+
+    assert set(ProviderEvent.objects.values_list("status", flat=True)) == {"PROCESSED"}
+    assert Transaction.objects.get(provider_id="ch_KID").status == "DISPUTED"
+    assert Transaction.objects.get(provider_id="re_KID").parent.provider_id == "ch_KID"
+    assert Transaction.objects.filter(provider_id__in=["re_KID", "dp_KID"]).count() == 2
+
+
+def test_a_waiting_event_is_woken_by_a_later_batch_that_applies_its_parent(stripe_merchant):
+    _store(stripe_merchant, [sp.event("refund.created", sp.refund("ch_NEXT", 400, id="re_NEXT"))])
+    event_process_batch(merchant_id=stripe_merchant.pk, now=timezone.now())
+    assert ProviderEvent.objects.get(object_id="re_NEXT").status == "WAITING"
+    _store(stripe_merchant, _customers_and_charges(3, "nx"))
+    _store(
+        stripe_merchant,
+        [sp.event("charge.succeeded", sp.charge(id="ch_NEXT", customer="cus_nx0", amount=1000))],
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        assert event_process_batch(merchant_id=stripe_merchant.pk, now=timezone.now()) == 7
+
+    refund_event = ProviderEvent.objects.get(object_id="re_NEXT")
+    assert (refund_event.status, refund_event.attempts) == ("PROCESSED", 2)
+    assert Transaction.objects.get(provider_id="ch_NEXT").status == "PARTIALLY_REFUNDED"
+    # Woken inside the optimistic batch: no savepoint per event, one lookup of waiting events per batch.
+    assert len([q for q in queries.captured_queries if "SAVEPOINT" in q["sql"]]) == 2
+    assert len([q for q in queries.captured_queries if "'WAITING'" in q["sql"] and "SELECT" in q["sql"]]) == 1
 
 
 def test_a_batch_takes_at_most_batch_size_events_and_the_drain_takes_them_all(stripe_merchant):

@@ -1,9 +1,14 @@
 """The Webhooks pages: the inbox list, an event's detail, and replay (managers only)."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from audit.models import AuditEvent
 from providers.models import ProviderEvent
+from providers.stripe import STRIPE_API_VERSION
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -103,3 +108,67 @@ def test_replay_events_command_requeues_failed_events(merchant):
 
     event.refresh_from_db()
     assert event.status == "PROCESSED"
+
+
+def test_the_waiting_filter_shows_what_each_event_waits_for_and_since_when(support_client, merchant):
+    since = timezone.now() - timedelta(minutes=2)
+    _event(
+        merchant,
+        type="charge.dispute.created",
+        status="WAITING",
+        waiting_for_type="charge",
+        waiting_for_id="ch_PARENT1",
+        waiting_since=since,
+    )
+    _event(merchant, type="charge.succeeded", status="PROCESSED")
+
+    response = support_client.get(reverse("providers:events"), {"status": "WAITING"})
+
+    html = response.content.decode()
+    assert [e.type for e in response.context["events"]] == ["charge.dispute.created"]
+    assert f"Waiting for charge <code>ch_PARENT1</code> since {since:%Y-%m-%d %H:%M:%S}" in html
+    assert '<option value="WAITING" selected>Waiting</option>' in html
+
+
+def test_the_detail_of_a_waiting_event_says_what_it_waits_for(support_client, merchant):
+    event = _event(
+        merchant,
+        status="WAITING",
+        waiting_for_type="invoice",
+        waiting_for_id="in_PARENT",
+        waiting_since=timezone.now(),
+    )
+
+    html = support_client.get(reverse("providers:event-detail", args=[event.pk])).content.decode()
+
+    assert "Waiting for invoice <code>in_PARENT</code> since" in html
+
+
+def test_events_of_an_unexpected_api_version_carry_a_clear_warning(support_client, merchant):
+    old = _event(merchant, type="invoice.paid", api_version="2024-06-20")
+    _event(merchant, type="charge.succeeded", api_version=STRIPE_API_VERSION)
+
+    listing = support_client.get(reverse("providers:events")).content.decode()
+    detail = support_client.get(reverse("providers:event-detail", args=[old.pk])).content.decode()
+
+    assert f"sent in Stripe API version 2024-06-20, not {STRIPE_API_VERSION}" in listing
+    assert listing.count("API version 2024-06-20</span>") == 1  # only that row is flagged
+    assert f"Sent in Stripe API version 2024-06-20, not {STRIPE_API_VERSION}" in detail
+
+
+def test_events_of_the_pinned_version_have_no_warning(support_client, merchant):
+    event = _event(merchant, api_version=STRIPE_API_VERSION)
+
+    listing = support_client.get(reverse("providers:events")).content.decode()
+    detail = support_client.get(reverse("providers:event-detail", args=[event.pk])).content.decode()
+
+    assert "alert-warning" not in listing and "alert-warning" not in detail
+
+
+def test_a_replay_by_staff_is_audited(manager_client, manager, merchant):
+    event = _event(merchant, status="FAILED", type="plan.created", payload={"data": {"object": {}}})
+
+    manager_client.post(reverse("providers:event-replay", args=[event.pk]))
+
+    audit = AuditEvent.objects.get(action="event.replay")
+    assert (audit.actor, audit.merchant, audit.data["status_before"]) == (manager, merchant, "FAILED")

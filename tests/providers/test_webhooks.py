@@ -92,19 +92,37 @@ def test_an_unknown_event_type_is_stored_and_ignored(post_event):
     assert ProviderEvent.objects.get().status == "IGNORED"
 
 
-def test_a_refund_before_its_charge_fails_visibly_and_replays_once_the_charge_arrived(
-    post_event, stripe_merchant
-):
+def test_a_refund_before_its_charge_waits_for_it_and_is_applied_when_the_charge_arrives(post_event):
     post_event(sp.event("charge.refund.updated", sp.refund("ch_late", 500, id="re_late")))
-    failed = ProviderEvent.objects.get()
-    assert failed.status == "FAILED" and "NotYetKnown" in failed.error and failed.attempts == 5
+    waiting = ProviderEvent.objects.get()
+    assert (waiting.status, waiting.waiting_for_type, waiting.waiting_for_id) == (
+        "WAITING",
+        "charge",
+        "ch_late",
+    )
+    assert waiting.attempts == 1  # no retry storm: it waits for its parent
+    assert waiting.waiting_since is not None
 
     post_event(sp.event("charge.succeeded", sp.charge(id="ch_late", amount=500)))
+
+    waiting.refresh_from_db()
+    assert waiting.status == "PROCESSED"
+    assert (waiting.waiting_for_id, waiting.waiting_since) == ("", None)
+    assert "after waiting" in waiting.error and "charge ch_late" in waiting.error
+    assert Transaction.objects.get(provider_id="ch_late").status == "REFUNDED"
+    assert "re_late" in set(waiting.transactions.values_list("provider_id", flat=True))
+
+
+def test_a_replayed_event_whose_charge_is_still_missing_waits_again(post_event, stripe_merchant):
+    post_event(sp.event("charge.refund.updated", sp.refund("ch_gone", 500, id="re_gone")))
+    ProviderEvent.objects.update(status="FAILED", waiting_for_type="", waiting_for_id="", waiting_since=None)
+    failed = ProviderEvent.objects.get()
+
     event_replay(event=failed)
     event_process(event_id=failed.pk, now=timezone.now())
+
     failed.refresh_from_db()
-    assert failed.status == "PROCESSED"
-    assert Transaction.objects.get(provider_id="ch_late").status == "REFUNDED"
+    assert (failed.status, failed.waiting_for_id) == ("WAITING", "ch_gone")
 
 
 ORDERINGS = [
