@@ -23,6 +23,15 @@ class ProviderUnavailable(ProviderError):
     """Timeout or connection failure: the request may or may not have been applied."""
 
 
+class ProviderNotConnected(ProviderError):
+    """The merchant has not connected a payment provider yet: nothing can be sent anywhere."""
+
+    def __init__(self):
+        super().__init__(
+            "Stripe is not connected yet: the owner connects it in Settings.", code="not_connected"
+        )
+
+
 class RadarList:
     """Names of the Radar value lists Teller mirrors blocks into."""
 
