@@ -122,6 +122,9 @@ class Importer:
     # One page ------------------------------------------------------------------------------------------
     def page(self, step: ImportStep) -> bool:
         """Fetch and apply the next page of `step`; False when the step is done."""
+        if step.started_at is None:  # the rate counts from the first request, not the first commit
+            step.started_at = self.clock()
+            ImportStep.objects.filter(pk=step.pk, started_at__isnull=True).update(started_at=step.started_at)
         if step.object_type == ObjectType.PAYMENT_METHOD:
             return self._payment_method_page(step)
         params = {"limit": PAGE_SIZE, **EXTRA_PARAMS.get(step.object_type, {})}
@@ -213,7 +216,15 @@ class Importer:
                 oldest = locked.cursor_created_at
                 ImportRun.objects.filter(pk=self.run.pk).update(history_start_at=oldest)
                 self.run.history_start_at = oldest
-        for name in ("cursor", "state", "done", "expected", "newest_created_at", "cursor_created_at"):
+        for name in (
+            "cursor",
+            "state",
+            "done",
+            "expected",
+            "newest_created_at",
+            "cursor_created_at",
+            "started_at",
+        ):
             setattr(step, name, getattr(locked, name))
         return has_more
 

@@ -50,6 +50,7 @@ class StripeState:
     webhook_endpoints: dict[str, dict] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
     rate_limits: int = 0
+    delay: float = 0.0  # seconds added to each list request
     retry_after: float | None = 1
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -157,6 +158,8 @@ class StripeServer:
                 params = _decode(parts.query)
                 params.update(_decode(body))
                 key = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
+                if server.state.delay and parts.path.rstrip("/").split("/")[-1] in COLLECTIONS:
+                    time.sleep(server.state.delay)  # a slower Stripe, so a browser can watch the progress
                 with server.state.lock:
                     server.state.requests.append((method, parts.path))
                     answer = server._route(method, parts.path, params, key)
