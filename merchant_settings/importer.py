@@ -26,7 +26,8 @@ from django.utils import timezone
 from customers.models import Customer
 from merchants.models import Merchant
 from providers.apply import APPLIERS, apply_object
-from providers.apply.common import inbox_scope
+from providers.apply.common import BatchMemory, inbox_scope
+from providers.apply.prefetch import absent_keys
 
 from . import stripe_api
 from .models import ImportFailure, ImportRun, ImportStep, ObjectType
@@ -52,6 +53,10 @@ LIST_SERVICE = {
     ObjectType.DISPUTE: "disputes",
 }
 EXTRA_PARAMS = {ObjectType.SUBSCRIPTION: {"status": "all"}}  # Stripe lists only live ones by default
+
+
+class _RedoCarefully(Exception):
+    """An object of an optimistic page failed: roll the page back and apply it one savepoint per object."""
 
 
 class ImportStopped(Exception):
@@ -156,7 +161,7 @@ class Importer:
         fetched_at = self.clock()
         listing = self._fetch(self.client.v1.customers.list, params, step=step)
         customers = listing.get("data") or []
-        objects = []
+        objects, defaults = [], []
         for customer in customers:
             pm_params = {"limit": PAGE_SIZE}
             while True:
@@ -168,14 +173,38 @@ class Importer:
                     break
                 pm_params = {"limit": PAGE_SIZE, "starting_after": page["data"][-1]["id"]}
             if (customer.get("invoice_settings") or {}).get("default_payment_method"):
-                objects.append(customer)
+                defaults.append(customer)
         has_more = bool(listing.get("has_more")) and bool(customers)
         cursor = customers[-1]["id"] if customers else step.cursor
         return self._commit(step, objects, cursor_before=step.cursor, cursor=cursor, has_more=has_more,
-                            fetched_at=fetched_at, parents=len(customers))  # fmt: skip
+                            fetched_at=fetched_at, parents=len(customers), after=defaults)  # fmt: skip
 
-    def _commit(self, step, objects, *, cursor_before, cursor, has_more, fetched_at, parents=None) -> bool:
-        """Apply the page and move the cursor in one transaction; a page someone else applied is skipped."""
+    def _commit(self, step, objects, **page) -> bool:
+        """Apply the page and move the cursor in one transaction; a page someone else applied is skipped.
+
+        First optimistically, as the webhook drain does (no savepoint per object, the missing rows looked up
+        once for the page); if anything fails the page is rolled back and applied again one savepoint per
+        object, so the failing object is listed with its reason and the others are applied.
+        """
+        try:
+            return self._commit_once(step, objects, optimistic=True, **page)
+        except _RedoCarefully:
+            return self._commit_once(step, objects, optimistic=False, **page)
+
+    def _commit_once(
+        self,
+        step,
+        objects,
+        *,
+        optimistic,
+        cursor_before,
+        cursor,
+        has_more,
+        fetched_at,
+        parents=None,
+        after=(),
+    ) -> bool:
+        """`after` are applied last, not counted (customers again, to mark their default payment method)."""
         stamp = fetched_at - timedelta(seconds=1)
         now = self.clock()
         with transaction.atomic():
@@ -183,19 +212,12 @@ class Importer:
             if locked.cursor != cursor_before or locked.state == ImportStep.State.DONE:
                 step.refresh_from_db()
                 return step.state != ImportStep.State.DONE
-            applied = skipped = 0
-            failures = []
-            for obj in objects:
-                outcome = self._apply(obj, stamp)
-                if outcome is True:
-                    applied += 1
-                elif outcome is None:
-                    skipped += 1
-                else:
-                    object_id = str(obj.get("id"))[:255]
-                    failures.append(
-                        ImportFailure(step=locked, object_id=object_id, message=outcome, created_at=now)
-                    )
+            if optimistic:
+                self._apply_optimistic([*objects, *after], stamp)
+                skipped = sum(1 for o in objects if o.get("object") not in APPLIERS)
+                applied, failures = len(objects) - skipped, []
+            else:
+                applied, skipped, failures = self._apply_carefully(objects, after, stamp, locked, now)
             ImportFailure.objects.bulk_create(failures)
             if objects and locked.newest_created_at is None:
                 locked.newest_created_at = _ts(objects[0].get("created"))
@@ -227,6 +249,31 @@ class Importer:
         ):
             setattr(step, name, getattr(locked, name))
         return has_more
+
+    def _apply_optimistic(self, objects: list[dict], stamp: datetime) -> None:
+        applicable = [o for o in objects if o.get("object") in APPLIERS]
+        try:
+            with inbox_scope(optimistic=True, batch=BatchMemory(absent_keys(self.merchant, applicable))):
+                for obj in applicable:
+                    apply_object(merchant=self.merchant, obj=obj, now=stamp)
+        except Exception as exc:
+            raise _RedoCarefully from exc  # leaving the atomic block rolls the page back
+
+    def _apply_carefully(self, objects, after, stamp, locked, now):
+        applied = skipped = 0
+        failures = []
+        for index, obj in enumerate([*objects, *after]):
+            outcome, counted = self._apply(obj, stamp), index < len(objects)
+            if outcome is True:
+                applied += counted
+            elif outcome is None:
+                skipped += counted
+            else:
+                object_id = str(obj.get("id"))[:255]
+                failures.append(
+                    ImportFailure(step=locked, object_id=object_id, message=outcome, created_at=now)
+                )
+        return applied, skipped, failures
 
     def _apply(self, obj: dict, stamp: datetime):
         """True applied, None skipped (a type Teller does not keep), or the error message."""

@@ -1,4 +1,4 @@
-"""An owner connects Stripe in Settings (against tests/stripe_server.py), watches the import, finds the data."""
+"""An owner connects Stripe in Settings (tests/stripe_server.py), watches the import, finds the data."""
 
 import threading
 

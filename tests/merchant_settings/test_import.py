@@ -202,3 +202,20 @@ def test_progress_is_estimated_from_how_far_back_the_cursor_reached(connected, m
     assert customers.step.done == 6
     assert 30 <= customers.percent <= 60
     assert customers.rate and customers.rate > 0
+
+
+def test_an_object_that_cannot_be_applied_is_listed_with_its_id_and_the_rest_is_applied(
+    connected, stripe_server
+):
+    orphan = {"id": "re_Orphan0001", "object": "refund", "charge": "ch_NeverListed", "amount": 100,
+              "currency": "eur", "status": "succeeded", "created": 1_760_000_005, "metadata": {}}  # fmt: skip
+    stripe_server.load([orphan])
+
+    Importer(run_of(connected)).execute()
+
+    failure = ImportFailure.objects.get()
+    assert failure.object_id == "re_Orphan0001"
+    assert "ch_NeverListed" in failure.message
+    assert Transaction.objects.filter(merchant=connected, provider_id__startswith="re_").count() == 3
+    assert steps(run_of(connected))[ObjectType.REFUND].failed == 1
+    assert run_of(connected).state == ImportRun.State.SUCCEEDED
