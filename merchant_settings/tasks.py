@@ -22,6 +22,11 @@ def imports_resume_stalled(*, now) -> list[int]:
     )
     ids = list(stale.filter(created_at__lt=now - HEARTBEAT_STALE).values_list("pk", flat=True))
     for run_id in ids:
+        # Release the dead worker's claim, so the next worker takes the run at once; should the old one
+        # still be alive after all, its next heartbeat finds the token changed and it stops.
+        ImportRun.objects.filter(pk=run_id).exclude(heartbeat_at__gte=now - HEARTBEAT_STALE).update(
+            worker_token=""
+        )
         import_run.delay(run_id)
     return ids
 
