@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "providers",
     "access",
     "audit",
+    "merchant_settings",  # top level: Settings pages and the history import (above providers)
 ]
 
 MIDDLEWARE = [
@@ -229,6 +230,7 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-pending-credits": {"task": "refunds.tasks.reconcile_pending_credits", "schedule": 120.0},
     "expire-repayment-links": {"task": "refunds.tasks.expire_repayment_links", "schedule": 600.0},
     "worker-heartbeat": {"task": "common.tasks.heartbeat", "schedule": 30.0},
+    "resume-stalled-imports": {"task": "merchant_settings.tasks.resume_stalled_imports", "schedule": 60.0},
 }
 
 CACHES = {

@@ -19,4 +19,5 @@ urlpatterns = [
     path("", include("providers.urls")),
     path("webhooks/stripe/<slug:merchant_slug>/", provider_views.stripe_webhook, name="stripe-webhook"),
     path("", include("audit.urls")),
+    path("settings/", include("merchant_settings.urls")),
 ]

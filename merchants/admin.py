@@ -100,7 +100,16 @@ class MerchantAdmin(admin.ModelAdmin):
     list_filter = ("provider",)
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
-    readonly_fields = ("secrets_status", "created_at")
+    # What the connection check found: set by the owner's Settings page, not typed in here.
+    readonly_fields = (
+        "secrets_status",
+        "stripe_account_id",
+        "stripe_account_name",
+        "stripe_livemode",
+        "stripe_webhook_endpoint_id",
+        "stripe_connected_at",
+        "created_at",
+    )
     inlines = (MembershipInline,)
 
     @admin.display(boolean=True, description="Stripe key")

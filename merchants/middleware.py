@@ -1,3 +1,7 @@
+import zoneinfo
+
+from django.utils import timezone
+
 from common.logging import bind_request_identity
 
 from .models import Membership
@@ -26,4 +30,12 @@ class CurrentMerchantMiddleware:
         request.membership = current_membership(request)
         request.merchant = request.membership.merchant if request.membership else None
         bind_request_identity(request)
-        return self.get_response(request)
+        if request.merchant is None:
+            return self.get_response(request)
+        # Dates shown to staff are in their merchant's time zone; stored values stay UTC.
+        try:
+            zone = zoneinfo.ZoneInfo(request.merchant.time_zone or "UTC")
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = zoneinfo.ZoneInfo("UTC")
+        with timezone.override(zone):
+            return self.get_response(request)

@@ -48,18 +48,28 @@ class User(AbstractUser):
 
 class Merchant(models.Model):
     class Provider(models.TextChoices):
+        # A new merchant moves no money until its owner connects Stripe in Settings: no silent sandbox.
+        NOT_CONNECTED = "NOT_CONNECTED", "Not connected"
         STRIPE = "STRIPE", "Stripe"
         SANDBOX = "SANDBOX", "Sandbox"
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=64, unique=True)
-    provider = models.CharField(max_length=16, choices=Provider.choices, default=Provider.SANDBOX)
-    # Secrets are encrypted at rest and never rendered back into a page.
+    provider = models.CharField(max_length=16, choices=Provider.choices, default=Provider.NOT_CONNECTED)
+    # Secrets are encrypted at rest and never rendered back into a page. The API base is deliberately not
+    # here: it is the installation's STRIPE_API_BASE, so no merchant can make Teller call an address it picks.
     stripe_secret_key = EncryptedTextField(blank=True, default="")
     stripe_webhook_secret = EncryptedTextField(blank=True, default="")
-    stripe_api_base = models.URLField(blank=True, default="", help_text="Empty: Stripe's own API.")
+    # What the connection check found (Settings shows it); the endpoint id lets Teller rotate or delete it.
+    stripe_account_id = models.CharField(max_length=255, blank=True, default="")
+    stripe_account_name = models.CharField(max_length=255, blank=True, default="")
+    stripe_livemode = models.BooleanField(default=False)
+    stripe_webhook_endpoint_id = models.CharField(max_length=255, blank=True, default="")
+    stripe_connected_at = models.DateTimeField(null=True, blank=True)
     telegram_bot_token = EncryptedTextField(blank=True, default="")
     default_currency = models.CharField(max_length=3, default="eur")
+    # IANA name; dates shown to the merchant's staff are in this zone (CurrentMerchantMiddleware).
+    time_zone = models.CharField(max_length=64, default="UTC")
     # Support agents may credit up to this much per transaction (minor units of default_currency).
     support_credit_limit = models.PositiveBigIntegerField(default=10_000)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -69,6 +79,10 @@ class Merchant(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_connected(self) -> bool:
+        return self.provider != self.Provider.NOT_CONNECTED
 
 
 class Role(models.TextChoices):

@@ -25,6 +25,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "event.replay": MANAGERS,
     "audit.view": MANAGERS,
     "staff.manage": OWNERS,
+    "settings.manage": OWNERS,  # Stripe connection, history import, business settings (/settings/...)
 }
 
 

@@ -27,6 +27,15 @@ class ObjectMissing(ProviderError):
     """The provider has no such object (Stripe answers 404 `resource_missing`): it really does not exist."""
 
 
+class ProviderNotConnected(ProviderError):
+    """The merchant has not connected a payment provider yet: nothing can be sent anywhere."""
+
+    def __init__(self):
+        super().__init__(
+            "Stripe is not connected yet: the owner connects it in Settings.", code="not_connected"
+        )
+
+
 class RadarList:
     """Names of the Radar value lists Teller mirrors blocks into."""
 

@@ -2,11 +2,17 @@
 
 from merchants.models import Merchant
 
-from .base import Provider
+from .base import Provider, ProviderNotConnected
 
 
 def get_provider(merchant: Merchant) -> Provider:
-    """The provider that moves money for `merchant`: Stripe (official SDK) or the embedded sandbox."""
+    """The provider that moves money for `merchant`: Stripe (official SDK) or the embedded sandbox.
+
+    Raises ProviderNotConnected (a ProviderError, so every caller already shows its message) for a merchant
+    whose owner has not connected Stripe: there is no silent sandbox default.
+    """
+    if merchant.provider == Merchant.Provider.NOT_CONNECTED:
+        raise ProviderNotConnected()
     if merchant.provider == Merchant.Provider.STRIPE:
         from .stripe import StripeProvider
 

@@ -34,6 +34,21 @@ RADAR_LISTS = {
 REQUEST_TIMEOUT_SECONDS = 20
 
 
+def stripe_api_base() -> str:
+    return (settings.STRIPE_API_BASE or stripe.DEFAULT_API_BASE).rstrip("/")
+
+
+def stripe_client(secret_key: str, *, max_network_retries: int = 1) -> stripe.StripeClient:
+    """The SDK client for a key, on the installation's API base (settings.STRIPE_API_BASE)."""
+    return stripe.StripeClient(
+        secret_key,
+        stripe_version=STRIPE_API_VERSION,
+        base_addresses={"api": stripe_api_base()},
+        http_client=stripe.new_default_http_client(timeout=REQUEST_TIMEOUT_SECONDS),
+        max_network_retries=max_network_retries,
+    )
+
+
 @contextmanager
 def _stripe_errors():
     """Translate the SDK's exceptions into the provider protocol's two exceptions."""
@@ -64,18 +79,11 @@ def _as_dict(obj) -> dict:
 
 
 class StripeProvider:
-    """Talks to Stripe (or localstripe, via Merchant.stripe_api_base / settings.STRIPE_API_BASE)."""
+    """Talks to Stripe (or, in tests, the installation's settings.STRIPE_API_BASE: never a merchant's)."""
 
     def __init__(self, merchant):
         self.merchant = merchant
-        base = merchant.stripe_api_base or settings.STRIPE_API_BASE or stripe.DEFAULT_API_BASE
-        self.client = stripe.StripeClient(
-            merchant.stripe_secret_key or "sk_test_missing",
-            stripe_version=STRIPE_API_VERSION,
-            base_addresses={"api": base.rstrip("/")},
-            http_client=stripe.new_default_http_client(timeout=REQUEST_TIMEOUT_SECONDS),
-            max_network_retries=1,
-        )
+        self.client = stripe_client(merchant.stripe_secret_key or "sk_test_missing")
 
     def _call(self, fn: Callable, *args, **kwargs) -> dict:
         with _stripe_errors():

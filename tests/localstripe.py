@@ -1,7 +1,7 @@
 """localstripe (a stateful fake Stripe from PyPI) as a subprocess on a free loopback port, for provider tests.
 
 The `localstripe_url` fixture in tests/conftest.py starts one server per test session; modules that test
-StripeProvider through the real SDK point their merchants' `stripe_api_base` at it.
+StripeProvider through the real SDK point `settings.STRIPE_API_BASE` at it.
 """
 
 import socket

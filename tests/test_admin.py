@@ -121,7 +121,7 @@ def _merchant_post(merchant, **secrets):
         "name": merchant.name,
         "slug": merchant.slug,
         "provider": merchant.provider,
-        "stripe_api_base": "",
+        "time_zone": "UTC",
         "default_currency": "eur",
         "support_credit_limit": "10000",
         "memberships-TOTAL_FORMS": "0",

@@ -96,10 +96,10 @@ def stripe_http(monkeypatch):
 
 
 @pytest.fixture
-def stripe_merchant(merchant):
+def stripe_merchant(merchant, settings):
+    settings.STRIPE_API_BASE = "https://api.stripe.test"
     merchant.provider = Merchant.Provider.STRIPE
     merchant.stripe_secret_key = "sk_test_recorded"
-    merchant.stripe_api_base = "https://api.stripe.test"
     merchant.save()
     return merchant
 

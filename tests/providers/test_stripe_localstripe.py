@@ -44,12 +44,12 @@ def sdk(localstripe_url):
 
 
 @pytest.fixture
-def ls_merchant(localstripe_url):
+def ls_merchant(localstripe_url, settings):
+    settings.STRIPE_API_BASE = localstripe_url
     return factories.MerchantFactory(
         slug="ls-shop",
         provider="STRIPE",
         stripe_secret_key=API_KEY,
-        stripe_api_base=localstripe_url,
         stripe_webhook_secret=SECRET,
     )
 

@@ -31,10 +31,9 @@ def sdk(stripe_url):
 
 
 @pytest.fixture
-def stripe_owner(stripe_url):
-    merchant = factories.MerchantFactory(
-        slug="refunds-ls", provider="STRIPE", stripe_secret_key=API_KEY, stripe_api_base=stripe_url
-    )
+def stripe_owner(stripe_url, settings):
+    settings.STRIPE_API_BASE = stripe_url
+    merchant = factories.MerchantFactory(slug="refunds-ls", provider="STRIPE", stripe_secret_key=API_KEY)
     return factories.MembershipFactory(merchant=merchant, role="OWNER")
 
 
