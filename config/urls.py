@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from access.webhook_views import telegram_webhook
 from common.health import healthz
 from providers import views as provider_views
 
@@ -19,4 +20,6 @@ urlpatterns = [
     path("", include("providers.urls")),
     path("webhooks/stripe/<slug:merchant_slug>/", provider_views.stripe_webhook, name="stripe-webhook"),
     path("", include("audit.urls")),
+    path("", include("access.urls")),
+    path("webhooks/telegram/<slug:merchant_slug>/", telegram_webhook, name="telegram-webhook"),
 ]

@@ -25,6 +25,8 @@ PERMISSIONS: dict[str, set[str]] = {
     "event.replay": MANAGERS,
     "audit.view": MANAGERS,
     "staff.manage": OWNERS,
+    "telegram.settings": OWNERS,
+    "telegram.members": MANAGERS,
 }
 
 

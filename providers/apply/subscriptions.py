@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from access.linking import telegram_link_from_metadata
 from purchases.models import Product, Purchase
 from purchases.signals import purchase_access_ended
 
@@ -127,6 +128,10 @@ def apply_subscription(*, merchant, obj: dict, now: datetime, event=None) -> Pur
             and purchase.status in ACCESS_ENDING_STATUSES
         ):
             purchase_access_ended.send(sender=Purchase, purchase=purchase, now=now)
+        if applied:
+            telegram_link_from_metadata(
+                merchant=merchant, customer=customer, metadata=obj.get("metadata"), now=now
+            )
         link_event(event, customer=customer, purchase=purchase)
     return purchase
 
