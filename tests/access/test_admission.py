@@ -305,3 +305,52 @@ def test_a_one_time_purchase_cancelled_removes_from_every_chat_of_the_product(
     )
 
     assert sorted(c["chat_id"] for c in botapi.calls_of("banChatMember")) == sorted([CHAT_ID, second_chat])
+
+
+def test_a_telegram_user_id_in_the_stripe_customer_metadata_links_and_invites(
+    merchant, connected, botapi, pipeline
+):
+    now = timezone.now()
+
+    def build():
+        customer = sim.simulate_customer(
+            merchant,
+            key="meta",
+            email="meta@example.org",
+            name="Meta",
+            at=now,
+            metadata={"telegram_user_id": str(BUYER["id"])},
+        )
+        pm = sim.simulate_payment_method(merchant, key="meta", customer=customer, at=now)
+        sim.simulate_subscription(
+            merchant,
+            key="meta-sub",
+            customer=customer["id"],
+            product=connected["product"],
+            pm=pm,
+            at=now,
+            now=now,
+        )
+
+    pipeline(build)
+
+    account = TelegramAccount.objects.get(telegram_user_id=BUYER["id"])
+    assert account.linked_via == TelegramAccount.LinkedVia.METADATA
+    assert account.customer.email == "meta@example.org"
+    assert AccessGrant.objects.get(account=account).invite_link
+    assert [m["chat_id"] for m in botapi.calls_of("sendMessage")] == [BUYER["id"]]
+
+
+@pytest.mark.parametrize("value", ["abc", "-5", "1e9", "9" * 30])
+def test_a_metadata_value_that_is_no_telegram_id_is_ignored(merchant, connected, pipeline, value):
+    pipeline(
+        sim.simulate_customer,
+        merchant,
+        key=f"bad{value}",
+        email="x@example.org",
+        name="X",
+        at=timezone.now(),
+        metadata={"telegram_user_id": value},
+    )
+
+    assert not TelegramAccount.objects.exists()
