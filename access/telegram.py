@@ -12,6 +12,7 @@ the unban lets them join again if they buy again.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import telegram
@@ -58,6 +59,14 @@ def _translate(exc: tg_error.TelegramError) -> TelegramError:
     return TelegramError(exc.message, status=status)
 
 
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class BotInfo:
     id: int
@@ -85,12 +94,24 @@ class TelegramClient:
         # PTB appends the token to base_url; no initialize(): that would cost a getMe before every call.
         self._bot = telegram.Bot(token, base_url=f"{base}/bot", request=request)
         self._runner = asyncio.Runner()
+        # Celery tasks and WSGI views have no event loop. Where one runs already in this thread (an async
+        # caller, Playwright's sync API in browser tests), this client runs its loop in a thread of its own.
+        self._thread = ThreadPoolExecutor(max_workers=1) if _loop_running() else None
+
+    def _on_loop(self, coroutine):
+        if self._thread is None:
+            return self._runner.run(coroutine)
+        return self._thread.submit(self._runner.run, coroutine).result()
 
     def close(self) -> None:
         try:
-            self._runner.run(self._bot.shutdown())
+            self._on_loop(self._bot.shutdown())
         finally:
-            self._runner.close()
+            if self._thread is None:
+                self._runner.close()
+            else:
+                self._thread.submit(self._runner.close).result()
+                self._thread.shutdown()
 
     def __enter__(self):
         return self
@@ -100,7 +121,7 @@ class TelegramClient:
 
     def _run(self, coroutine):
         try:
-            return self._runner.run(coroutine)
+            return self._on_loop(coroutine)
         except tg_error.TelegramError as exc:
             raise _translate(exc) from exc
 
