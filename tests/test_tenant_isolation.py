@@ -35,6 +35,10 @@ PUBLIC = {
         "Sandbox repayment link: the customer pays without a Teller account; "
         "the session id is the capability."
     ),
+    "telegram/join/": (
+        "The buyer's redirect from the storefront to the bot's deep link: no staff data, "
+        "the Stripe subscription id is the capability."
+    ),
     "static/": "Static files.",
     "__debug__/": "Debug toolbar (development only).",
 }

@@ -354,3 +354,23 @@ def test_a_metadata_value_that_is_no_telegram_id_is_ignored(merchant, connected,
     )
 
     assert not TelegramAccount.objects.exists()
+
+
+def test_the_storefront_sends_the_buyer_to_the_deep_link_by_subscription_id(paid, client, merchant):
+    url = reverse("telegram-join", args=[merchant.slug, paid.provider_subscription_id])
+
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"https://t.me/teller_test_bot?start={paid.link_token.token}"
+
+
+def test_before_the_webhook_arrives_the_join_page_waits_and_an_ended_purchase_is_a_404(
+    paid, client, merchant
+):
+    waiting = client.get(reverse("telegram-join", args=[merchant.slug, "sub_not_yet_applied"]))
+    Purchase.objects.filter(pk=paid.pk).update(status=Purchase.Status.CANCELED)
+    ended = client.get(reverse("telegram-join", args=[merchant.slug, paid.provider_subscription_id]))
+
+    assert waiting.status_code == 202 and b"confirming your payment" in waiting.content
+    assert ended.status_code == 404
