@@ -19,7 +19,7 @@ from audit.services import audit_record
 from .linking import LinkError, link_token_redeem
 from .models import AccessGrant, ChatMember, TelegramAccount, TelegramChat, TelegramUpdate
 from .services import _entitled_purchase, access_invites_send, telegram_client_for
-from .telegram import TelegramError
+from .telegram import REQUIRED_RIGHTS, TelegramError
 
 KINDS = ("message", "chat_join_request", "chat_member", "my_chat_member")
 STATUS_MAP = {
@@ -80,6 +80,7 @@ def update_apply(*, update_id: int, now: datetime, final: bool = True) -> str:
         "message": _apply_message,
         "chat_join_request": _apply_join_request,
         "chat_member": _apply_chat_member,
+        "my_chat_member": _apply_my_chat_member,
     }.get(update.kind)
     try:
         acted = handler(update.merchant, update.payload[update.kind], now) if handler else False
@@ -187,6 +188,26 @@ def _apply_chat_member(merchant, change: dict, now: datetime) -> bool:
         return False
     with transaction.atomic():
         _member_seen(chat, new["user"], status, _when(change.get("date")))
+    return True
+
+
+def _apply_my_chat_member(merchant, change: dict, now: datetime) -> bool:
+    """The bot itself was promoted, demoted or removed: the settings page shows what it lacks at once."""
+    chat = TelegramChat.objects.filter(
+        merchant=merchant, chat_id=(change.get("chat") or {}).get("id")
+    ).first()
+    new = change.get("new_chat_member") or {}
+    if chat is None or not isinstance(new, dict):
+        return False
+    if new.get("status") == "creator":
+        missing = []
+    elif new.get("status") == "administrator":
+        missing = [label for right, label in REQUIRED_RIGHTS.items() if not new.get(right)]
+    else:
+        missing = ["administrator status", *REQUIRED_RIGHTS.values()]
+    chat.bot_is_admin = new.get("status") in ("creator", "administrator")
+    chat.bot_missing_rights, chat.checked_at = missing, now
+    chat.save(update_fields=["bot_is_admin", "bot_missing_rights", "checked_at"])
     return True
 
 

@@ -127,12 +127,8 @@ class BotApiStub:
                 "chat": self.chats[chat_id],
                 "from": member,
                 "date": at or int(time.time()),
-                "old_chat_member": {"status": old, "user": member},
-                "new_chat_member": {
-                    "status": new,
-                    "user": member,
-                    **({"until_date": 0} if new == "kicked" else {}),
-                },
+                "old_chat_member": _member_shape(old, member),
+                "new_chat_member": _member_shape(new, member),
             }
         )
 
@@ -269,6 +265,16 @@ class BotApiStub:
                 pass
 
         return Handler
+
+
+def _member_shape(status: str, member: dict) -> dict:
+    """A ChatMember as Telegram sends it: administrators carry every right, kicked members an until_date."""
+    body = {"status": status, "user": member}
+    if status == "administrator":
+        body.update(can_be_edited=False, is_anonymous=False, **FULL_RIGHTS)
+    if status == "kicked":
+        body["until_date"] = 0
+    return body
 
 
 def _json_or_text(value: str):

@@ -266,3 +266,15 @@ def test_staff_link_an_account_to_a_customer_from_the_panel(
     assert account.customer == customer and account.username == "newbie"
     assert AccessGrant.objects.filter(account=account).exists()
     assert botapi.calls_of("createChatInviteLink")
+
+
+def test_the_bot_demoted_in_a_chat_shows_up_on_the_settings_page(owner_client, connected, botapi, deliver):
+    bot = user(7000000001, username=BOT_USERNAME, first_name="Teller", is_bot=True)
+    update = botapi.chat_member_update(CHAT_ID, bot, "administrator", "member")
+    update["my_chat_member"] = update.pop("chat_member")
+
+    deliver(update)
+
+    page = owner_client.get(SETTINGS).content.decode()
+    assert "The bot needs: administrator status" in page
+    assert TelegramChat.objects.get(chat_id=CHAT_ID).bot_is_admin is False
