@@ -14,8 +14,10 @@ from django.db import transaction
 from django.urls import reverse
 
 from audit.services import audit_record
+from purchases.models import Purchase
 
 from .models import TelegramBot, TelegramChat, new_webhook_secret
+from .services import access_grant_for_purchase
 from .telegram import TelegramClient, TelegramError
 
 ALLOWED_UPDATES = ["message", "chat_member", "chat_join_request", "my_chat_member"]
@@ -145,7 +147,11 @@ def telegram_chat_check(*, actor, now: datetime, merchant, ref: str) -> Telegram
 def telegram_chat_products_set(*, actor, now: datetime, chat: TelegramChat, products) -> TelegramChat:
     with transaction.atomic():
         before = sorted(chat.products.values_list("name", flat=True))
+        added = {p.pk for p in products} - set(chat.products.values_list("pk", flat=True))
         chat.products.set(products)
+        # Buyers whose live purchases give the chat from now on get their grants (and invites) at once.
+        for purchase in Purchase.objects.live().filter(product__in=added, merchant_id=chat.merchant_id):
+            access_grant_for_purchase(purchase=purchase, now=now)
         audit_record(
             merchant=chat.merchant,
             actor=actor,

@@ -278,3 +278,19 @@ def test_the_bot_demoted_in_a_chat_shows_up_on_the_settings_page(owner_client, c
     page = owner_client.get(SETTINGS).content.decode()
     assert "The bot needs: administrator status" in page
     assert TelegramChat.objects.get(chat_id=CHAT_ID).bot_is_admin is False
+
+
+def test_a_product_newly_giving_a_chat_grants_its_live_buyers(owner_client, connected, merchant, botapi):
+    other = factories.ProductFactory(merchant=merchant, name="Yearly")
+    customer = factories.CustomerFactory(merchant=merchant)
+    account = factories.TelegramAccountFactory(customer=customer, merchant=merchant)
+    purchase = factories.PurchaseFactory(customer=customer, merchant=merchant, product=other)
+    chat = connected["chat"]
+
+    owner_client.post(
+        SETTINGS,
+        {"action": "chat_products", "chat": chat.pk, "products": [other.pk, connected["product"].pk]},
+    )
+
+    grant = AccessGrant.objects.get(purchase=purchase)
+    assert (grant.chat, grant.account) == (chat, account)
