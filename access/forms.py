@@ -38,8 +38,23 @@ class ChatAddForm(forms.Form):
         return self.cleaned_data["chat"]
 
 
+MAX_PK = 2**63 - 1
+
+
+class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Django's field hands any digits to the database, where a 25-digit id overflows (a 500)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if not str(pk).isdigit() or int(pk) > MAX_PK:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                )
+        return super()._check_values(value)
+
+
 class ChatProductsForm(forms.Form):
-    products = forms.ModelMultipleChoiceField(
+    products = BoundedModelMultipleChoiceField(
         queryset=Product.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
 
@@ -75,4 +90,4 @@ class AccountAddForm(TelegramUserForm):
 
 
 class ChatChoiceForm(forms.Form):
-    chat = forms.IntegerField(required=False, min_value=1)
+    chat = forms.IntegerField(required=False, min_value=1, max_value=MAX_PK)

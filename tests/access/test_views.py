@@ -294,3 +294,16 @@ def test_a_product_newly_giving_a_chat_grants_its_live_buyers(owner_client, conn
 
     grant = AccessGrant.objects.get(purchase=purchase)
     assert (grant.chat, grant.account) == (chat, account)
+
+
+@pytest.mark.parametrize("value", ["-999999999999999999999999", "99999999999999999999999", "1\x00"])
+def test_hostile_product_and_chat_ids_are_refused_without_a_500(owner_client, connected, value):
+    chat = connected["chat"]
+
+    products = owner_client.post(SETTINGS, {"action": "chat_products", "chat": chat.pk, "products": [value]})
+    chats = owner_client.post(SETTINGS, {"action": "chat_products", "chat": value, "products": []})
+    resend = owner_client.post(reverse("access:invite-resend", args=[1]), {"chat": value})
+
+    assert products.status_code == chats.status_code == 302
+    assert resend.status_code == 404
+    assert list(chat.products.all()) == [connected["product"]]
