@@ -120,6 +120,7 @@ def test_the_customer_panel_shows_the_state_per_chat_and_resends_the_invite(
     sign_in(owner)
 
     page.goto(f"/customers/{customer.public_id}/")
+    page.locator("#customer-telegram-card summary").click()
     panel = page.locator("#customer-telegram")
     expect(panel).to_contain_text("@ann_buys")
     expect(panel).to_contain_text("Invited")
