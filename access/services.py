@@ -15,13 +15,20 @@ from django.db import transaction
 from audit.services import audit_record
 from purchases.models import Purchase
 
-from .models import AccessGrant, TelegramAccount, TelegramChat
+from .models import AccessGrant, ChatMember, LinkToken, TelegramAccount, TelegramBot, TelegramChat
 from .telegram import TelegramClient, TelegramError
 
 
 def telegram_client_for(merchant) -> TelegramClient:
     """The merchant's bot; base URL from settings.TELEGRAM_API_BASE (tests point it at a local stand-in)."""
     return TelegramClient(merchant.telegram_bot_token)
+
+
+def connected_bot(merchant_id: int) -> TelegramBot | None:
+    """The bot registered through Settings (username known, webhook set), or None: then Teller sends nothing
+    on its own (no invites) and only removes, as before the bot was connected."""
+    bot = TelegramBot.objects.filter(merchant_id=merchant_id).first()
+    return bot if bot is not None and bot.is_connected else None
 
 
 def access_grant_for_purchase(*, purchase: Purchase, now: datetime) -> list[AccessGrant]:
@@ -33,8 +40,12 @@ def access_grant_for_purchase(*, purchase: Purchase, now: datetime) -> list[Acce
     if not purchase.is_live:
         return []
     chats = list(TelegramChat.objects.filter(products=purchase.product_id, merchant_id=purchase.merchant_id))
+    if chats:
+        LinkToken.objects.get_or_create(
+            purchase=purchase, defaults={"merchant_id": purchase.merchant_id, "created_at": now}
+        )
     accounts = list(TelegramAccount.objects.filter(customer_id=purchase.customer_id))
-    grants = []
+    grants, fresh = [], set()
     for chat in chats:
         for account in accounts:
             grant, created = AccessGrant.objects.get_or_create(
@@ -43,7 +54,10 @@ def access_grant_for_purchase(*, purchase: Purchase, now: datetime) -> list[Acce
                 account=account,
                 defaults={"merchant_id": purchase.merchant_id, "granted_at": now},
             )
+            if created:
+                fresh.add(account.pk)
             if not created and grant.status != AccessGrant.Status.ACTIVE:
+                fresh.add(account.pk)
                 grant.status, grant.granted_at, grant.attempts, grant.last_error = (
                     AccessGrant.Status.ACTIVE,
                     now,
@@ -53,7 +67,93 @@ def access_grant_for_purchase(*, purchase: Purchase, now: datetime) -> list[Acce
                 grant.revoke_requested_at = grant.revoked_at = None
                 grant.save()
             grants.append(grant)
+    if fresh and connected_bot(purchase.merchant_id):
+        for account_id in fresh:
+            transaction.on_commit(lambda account_id=account_id: _enqueue_invites(account_id))
     return grants
+
+
+def _enqueue_invites(account_id: int) -> None:
+    from .tasks import send_invites  # tasks import this module
+
+    send_invites.delay(account_id)
+
+
+def access_grants_for_customer(*, customer, now: datetime) -> list[AccessGrant]:
+    """Grants for every live purchase of the customer (after an account was linked to them)."""
+    grants = []
+    for purchase in Purchase.objects.live().filter(customer=customer):
+        grants += access_grant_for_purchase(purchase=purchase, now=now)
+    return grants
+
+
+def _entitled_purchase(*, chat: TelegramChat, account: TelegramAccount | None) -> Purchase | None:
+    if account is None:
+        return None
+    return (
+        Purchase.objects.live()
+        .filter(product__chats=chat, customer__telegram_accounts=account, merchant_id=chat.merchant_id)
+        .first()
+    )
+
+
+def invite_name(purchase: Purchase) -> str:
+    """createChatInviteLink's name (at most 32 characters): which purchase the link belongs to."""
+    return f"{purchase.product.name[:22]} #{purchase.pk}"[:32]
+
+
+def access_invites_send(*, account: TelegramAccount, now: datetime, resend: bool = False, chat=None) -> int:
+    """Send the member one approval-needing invite link per chat their live purchases give.
+
+    Skips chats they are already in and (unless `resend`) chats already invited to. The Bot API calls run
+    outside any transaction; the outcome (link, time, error) is written on the chat's ACTIVE grants.
+    Returns how many invites were sent.
+    """
+    grants = (
+        AccessGrant.objects.filter(account=account, status=AccessGrant.Status.ACTIVE)
+        .select_related("chat", "purchase__product", "merchant")
+        .order_by("chat_id", "pk")
+    )
+    if chat is not None:
+        grants = grants.filter(chat=chat)
+    by_chat: dict[int, list[AccessGrant]] = {}
+    for grant in grants:
+        by_chat.setdefault(grant.chat_id, []).append(grant)
+    inside = set(
+        ChatMember.objects.filter(
+            chat_id__in=by_chat, telegram_user_id=account.telegram_user_id, status__in=ChatMember.IN_CHAT
+        ).values_list("chat_id", flat=True)
+    )
+    todo = [
+        group
+        for chat_id, group in by_chat.items()
+        if chat_id not in inside and (resend or not any(g.invite_link for g in group))
+    ]
+    if not todo:
+        return 0
+    sent = 0
+    with telegram_client_for(todo[0][0].merchant) as client:
+        for group in todo:
+            first = group[0]
+            link, error = "", ""
+            try:
+                link = client.create_invite_link(chat_id=first.chat.chat_id, name=invite_name(first.purchase))
+                client.send_message(
+                    chat_id=account.telegram_user_id,
+                    text=(
+                        f"Your access to {first.chat.title}: {link}\n"
+                        "Open the link and ask to join; you are approved at once."
+                    ),
+                )
+                sent += 1
+            except TelegramError as exc:
+                error = exc.message
+            AccessGrant.objects.filter(pk__in=[g.pk for g in group]).update(
+                invite_link=link or first.invite_link,
+                invited_at=now if link else first.invited_at,
+                invite_error=error,
+            )
+    return sent
 
 
 def access_revocation_request(*, purchase: Purchase, now: datetime) -> list[int]:
@@ -94,14 +194,31 @@ def access_grant_revoke(*, grant_id: int, now: datetime) -> AccessGrant:
     if _still_entitled(grant):
         return _finish(grant_id=grant_id, now=now, status=AccessGrant.Status.KEPT)
     # The network call runs outside any transaction; ban + unban is itself idempotent at Telegram.
+    user_id = grant.account.telegram_user_id
     try:
         with telegram_client_for(grant.merchant) as client:
-            client.remove_member(chat_id=grant.chat.chat_id, user_id=grant.account.telegram_user_id)
+            client.remove_member(chat_id=grant.chat.chat_id, user_id=user_id)
+            _tell_why(client, merchant_id=grant.merchant_id, user_id=user_id, chat=grant.chat)
     except TelegramError as error:
         return _finish(
             grant_id=grant_id, now=now, status=AccessGrant.Status.REVOKE_PENDING, error=error.message
         )
+    ChatMember.objects.filter(chat=grant.chat, telegram_user_id=user_id).update(
+        status=ChatMember.Status.LEFT, changed_at=now
+    )
     return _finish(grant_id=grant_id, now=now, status=AccessGrant.Status.REVOKED)
+
+
+def _tell_why(client: TelegramClient, *, merchant_id: int, user_id: int, chat: TelegramChat) -> None:
+    """The merchant's optional removal message. Best effort: a member who never started the bot cannot be
+    written to, and that must not keep the removal pending."""
+    bot = TelegramBot.objects.filter(merchant_id=merchant_id).first()
+    if bot is None or not bot.removal_message:
+        return
+    try:
+        client.send_message(chat_id=user_id, text=bot.removal_message.replace("{chat}", chat.title))
+    except TelegramError:
+        pass
 
 
 def _finish(*, grant_id: int, now: datetime, status: str, error: str = "") -> AccessGrant:

@@ -7,7 +7,6 @@ TELLER_PRODUCTION=true switches on the production hardening that `manage.py chec
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -225,7 +224,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BEAT_SCHEDULE = {
     "sweep-received-events": {"task": "providers.tasks.sweep_received_events", "schedule": 60.0},
     "sweep-waiting-events": {"task": "providers.tasks.sweep_waiting_events", "schedule": 60.0},
-    "expire-access": {"task": "purchases.tasks.expire_access", "schedule": crontab(minute="*/5")},
+    # Access that runs out (access codes) must end within a minute: swept every 30 s.
+    "expire-access": {"task": "purchases.tasks.expire_access", "schedule": 30.0},
+    "sweep-telegram-updates": {"task": "access.tasks.sweep_received_updates", "schedule": 60.0},
     "retry-pending-revocations": {"task": "access.tasks.retry_pending_revocations", "schedule": 300.0},
     "reconcile-pending-credits": {"task": "refunds.tasks.reconcile_pending_credits", "schedule": 120.0},
     "expire-repayment-links": {"task": "refunds.tasks.expire_repayment_links", "schedule": 600.0},

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from access.join_views import telegram_join
+from access.webhook_views import telegram_webhook
 from common.health import healthz
 from providers import views as provider_views
 
@@ -20,4 +22,7 @@ urlpatterns = [
     path("webhooks/stripe/<slug:merchant_slug>/", provider_views.stripe_webhook, name="stripe-webhook"),
     path("", include("audit.urls")),
     path("settings/", include("merchant_settings.urls")),
+    path("", include("access.urls")),
+    path("webhooks/telegram/<slug:merchant_slug>/", telegram_webhook, name="telegram-webhook"),
+    path("telegram/join/<slug:merchant_slug>/<str:provider_id>/", telegram_join, name="telegram-join"),
 ]

@@ -26,6 +26,8 @@ PERMISSIONS: dict[str, set[str]] = {
     "audit.view": MANAGERS,
     "staff.manage": OWNERS,
     "settings.manage": OWNERS,  # Stripe connection, history import, business settings (/settings/...)
+    "telegram.settings": OWNERS,
+    "telegram.members": MANAGERS,
 }
 
 

@@ -5,7 +5,15 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from access.models import AccessGrant, TelegramAccount, TelegramChat
+from access.models import (
+    AccessGrant,
+    ChatMember,
+    LinkToken,
+    TelegramAccount,
+    TelegramBot,
+    TelegramChat,
+    TelegramUpdate,
+)
 from customers.models import BlockEvent, Customer, CustomerIdentifier, Identifier, PaymentMethod
 from merchants.models import Membership, Merchant, Role, User
 from providers.models import ProviderEvent
@@ -343,3 +351,46 @@ class AccessGrantFactory(factory.django.DjangoModelFactory):
         TelegramAccountFactory, customer=factory.SelfAttribute("..purchase.customer")
     )
     granted_at = factory.LazyFunction(timezone.now)
+
+
+class TelegramBotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TelegramBot
+
+    merchant = factory.SubFactory(MerchantFactory)
+    bot_user_id = 7000000001
+    username = "teller_test_bot"
+    webhook_secret = "test-webhook-secret"
+    webhook_set_at = factory.LazyFunction(timezone.now)
+
+
+class LinkTokenFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LinkToken
+
+    purchase = factory.SubFactory(PurchaseFactory)
+    merchant = factory.SelfAttribute("purchase.merchant")
+    created_at = factory.LazyFunction(timezone.now)
+
+
+class ChatMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChatMember
+
+    chat = factory.SubFactory(TelegramChatFactory)
+    merchant = factory.SelfAttribute("chat.merchant")
+    telegram_user_id = factory.Sequence(lambda n: 600000000 + n)
+    username = factory.Sequence(lambda n: f"stranger{n}")
+    status = ChatMember.Status.MEMBER
+    changed_at = factory.LazyFunction(timezone.now)
+
+
+class TelegramUpdateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TelegramUpdate
+
+    merchant = factory.SubFactory(MerchantFactory)
+    update_id = factory.Sequence(lambda n: 900000 + n)
+    kind = "message"
+    payload = factory.LazyAttribute(lambda o: {"update_id": o.update_id, "message": {}})
+    received_at = factory.LazyFunction(timezone.now)

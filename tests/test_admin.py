@@ -7,6 +7,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
+from access.models import TelegramUpdate
 from audit.models import AuditEvent
 from customers.models import BlockEvent
 from merchants.models import Merchant
@@ -24,7 +25,7 @@ PROJECT_APPS = {
     "access",
     "audit",
 }
-READ_ONLY = {AuditEvent, BlockEvent, ProviderEvent}
+READ_ONLY = {AuditEvent, BlockEvent, ProviderEvent, TelegramUpdate}
 
 
 def factory_for(model):

@@ -35,6 +35,10 @@ PUBLIC = {
         "Sandbox repayment link: the customer pays without a Teller account; "
         "the session id is the capability."
     ),
+    "telegram/join/": (
+        "The buyer's redirect from the storefront to the bot's deep link: no staff data, "
+        "the Stripe subscription id is the capability."
+    ),
     "static/": "Static files.",
     "__debug__/": "Debug toolbar (development only).",
 }
@@ -109,8 +113,22 @@ class World:
             merchant=self.merchant, role="SUPPORT", user__email=f"staff-{self.marker.lower()}@leak.example"
         )
 
+    @cached_property
+    def telegram_chat(self):
+        chat = factories.TelegramChatFactory(merchant=self.merchant, title=f"{self.marker} Chat")
+        chat.products.add(self.purchase.product)
+        return chat
+
+    @cached_property
+    def telegram_account(self):
+        return factories.TelegramAccountFactory(
+            customer=self.customer, merchant=self.merchant, username=f"{self.marker}_tg"
+        )
+
     def build_all(self):
         for name in (
+            "telegram_chat",
+            "telegram_account",
             "customer",
             "purchase",
             "charge",
@@ -148,6 +166,8 @@ KWARGS: dict[str, Kwarg] = {
     "staff-role.pk": Kwarg(lambda w: w.staff_membership.pk),
     "staff-deactivate.pk": Kwarg(lambda w: w.staff_membership.pk),
     "staff-reactivate.pk": Kwarg(lambda w: w.staff_membership.pk),
+    "chat_pk": Kwarg(lambda w: w.telegram_chat.pk),
+    "account_pk": Kwarg(lambda w: w.telegram_account.pk),
 }
 
 

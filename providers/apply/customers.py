@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from access.linking import telegram_link_from_metadata
 from customers.models import Customer, Identifier, PaymentMethod
 
 from .common import (
@@ -68,6 +69,9 @@ def apply_customer(*, merchant, obj: dict, now: datetime, event=None) -> Custome
                     stamp,
                 )
             _mark_default_method(customer, obj)
+            telegram_link_from_metadata(
+                merchant=merchant, customer=customer, metadata=obj.get("metadata"), now=now
+            )
         link_event(event, customer=customer)
     return customer
 

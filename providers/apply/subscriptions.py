@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from access.linking import telegram_link_from_metadata
 from purchases.models import Product, Purchase
 from purchases.signals import purchase_access_ended
 
@@ -108,5 +109,9 @@ def apply_subscription(*, merchant, obj: dict, now: datetime, event=None) -> Pur
         ):
             purchase_access_ended.send(sender=Purchase, purchase=purchase, now=now)
         charges = link_subscription(merchant, purchase)  # charges whose invoice came before the subscription
+        if applied:
+            telegram_link_from_metadata(
+                merchant=merchant, customer=customer, metadata=obj.get("metadata"), now=now
+            )
         link_event(event, customer=customer, purchase=purchase, transactions=charges)
     return purchase

@@ -18,6 +18,8 @@ UNDECORATED_ALLOWLIST = {
     "set-password": "the invitation link: its one-time token is the credential",
     "healthz": "load balancer probe: no merchant data",
     "stripe-webhook": "Stripe signs it with the merchant's webhook secret",
+    "telegram-webhook": "Telegram sends the merchant's random secret token in a header",
+    "telegram-join": "the buyer's way from the storefront to the bot: the subscription id is the capability",
 }
 UNDECORATED_NAMESPACES = {
     "admin": "Django admin: superusers only, its own checks",
