@@ -122,9 +122,10 @@ def _repayment_blocked(chargeback: Transaction) -> str:
 
 
 def _render_repayment(
-    request, chargeback: Transaction, form, *, created: Repayment | None = None, status=200
+    request, chargeback: Transaction, form, *, created: Repayment | None = None, status=200, action_error=""
 ):
     context = {
+        "action_error": action_error,  # a refused link action: the (unbound) form has no errors to carry it
         **selectors.repayment_modal_context(chargeback, now=timezone.now()),
         "form": form,
         "blocked": _repayment_blocked(chargeback),
@@ -189,10 +190,9 @@ def _after_link_action(request, link: Repayment, *, message: str, error: str = "
     if not request.htmx:
         (messages.error if error else messages.success)(request, error or message)
         return redirect(reverse("refunds:repayment", args=[chargeback.pk]))
-    form = RepaymentForm(chargeback=chargeback)
-    if error:
-        form.add_error(None, error)
-    response = _render_repayment(request, chargeback, form)
+    response = _render_repayment(
+        request, chargeback, RepaymentForm(chargeback=chargeback), action_error=error
+    )
     if not error:
         response["HX-Trigger"] = json.dumps({"customer:changed": True, "teller:toast": {"message": message}})
     return response
