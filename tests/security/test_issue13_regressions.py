@@ -18,6 +18,8 @@ from common.pagination import decode_cursor
 from common.params import parse_aware_datetime, safe_next
 from customers.models import Customer
 from merchants.middleware import SESSION_KEY
+from providers import stripe_objects as so
+from providers.registry import get_provider
 from purchases.models import AccessCode
 from refunds.models import Repayment
 from tests import factories
@@ -200,3 +202,19 @@ def test_the_code_generator_says_why_it_refused(owner_client, merchant, data, me
 
     assert response.status_code == 200 and message in response.content.decode()
     assert not AccessCode.objects.exists()
+
+
+def test_sandbox_pay_links_are_random_and_cannot_be_computed(merchant, other_merchant, client):
+    def create(m, key="teller-repayment-1"):
+        return get_provider(m).repayment_link_create(
+            amount=1200, currency="eur", description="Repay", metadata={}, idempotency_key=key
+        )
+
+    first, theirs = create(merchant), create(other_merchant)
+    derived = so.stripe_id("cs_test", f"{merchant.slug}:teller-repayment-1", 58)
+
+    assert first["id"] != derived and first["id"] != theirs["id"]
+    assert len(first["id"]) >= len("cs_test_") + 50  # ~256 bits from secrets.token_urlsafe
+    assert create(merchant)["id"] == first["id"]  # a retry with the same idempotency key: the same session
+    assert client.get(f"/sandbox/pay/{derived}/").status_code == 404
+    assert client.get(f"/sandbox/pay/{first['id']}/").status_code == 200
