@@ -10,6 +10,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from common.pagination import decode_cursor
 from common.params import parse_aware_datetime, safe_next
 from customers.models import Customer
 from merchants.middleware import SESSION_KEY
+from merchants.models import Membership
 from providers import stripe_objects as so
 from providers.registry import get_provider
 from purchases.models import AccessCode
@@ -218,3 +220,34 @@ def test_sandbox_pay_links_are_random_and_cannot_be_computed(merchant, other_mer
     assert create(merchant)["id"] == first["id"]  # a retry with the same idempotency key: the same session
     assert client.get(f"/sandbox/pay/{derived}/").status_code == 404
     assert client.get(f"/sandbox/pay/{first['id']}/").status_code == 200
+
+
+def test_deactivating_a_member_in_one_merchant_keeps_their_sessions_in_the_others(
+    owner_client, merchant, other_merchant
+):
+    both = factories.MembershipFactory(merchant=merchant, role="SUPPORT").user
+    factories.MembershipFactory(user=both, merchant=other_merchant, role="SUPPORT")
+    here, elsewhere = Client(), Client()
+    for browser in (here, elsewhere):
+        browser.force_login(both)
+    assert here.get(reverse("customers:list")).status_code == 200  # bound to Acme (first by name)
+    elsewhere.post(reverse("merchant-switch"), {"merchant": other_merchant.pk})
+    membership = Membership.objects.get(user=both, merchant=merchant)
+
+    owner_client.post(reverse("staff-deactivate", args=[membership.pk]))
+
+    assert here.get(reverse("customers:list"))["Location"].startswith(reverse("login"))
+    assert elsewhere.get(reverse("customers:list")).status_code == 200
+    assert elsewhere.session[SESSION_KEY] == other_merchant.pk
+    assert AuditEvent.objects.get(action="staff.deactivate").data["sessions_ended"] == 1
+
+
+def test_a_session_bound_to_a_merchant_it_lost_ends_instead_of_moving(merchant, other_merchant):
+    both = factories.MembershipFactory(merchant=merchant, role="SUPPORT").user
+    factories.MembershipFactory(user=both, merchant=other_merchant, role="SUPPORT")
+    browser = Client()
+    browser.force_login(both)
+    browser.get(reverse("customers:list"))
+    Membership.objects.filter(user=both, merchant=merchant).update(is_active=False)  # e.g. the admin
+
+    assert browser.get(reverse("customers:list"))["Location"].startswith(reverse("login"))
