@@ -17,6 +17,7 @@ from common.htmx import hx_trigger_response
 from common.money import format_money
 from common.views import get_for_merchant, merchant_required
 from transactions.models import Transaction
+from transactions.rules import credit_refusal
 
 from . import selectors, services
 from .forms import CreditForm, RepaymentForm
@@ -53,13 +54,7 @@ def _add_error(form, error: services.RefundsError) -> None:
 
 
 def _credit_blocked(charge: Transaction) -> str:
-    if charge.kind != Transaction.Kind.CHARGE:
-        return "Only a charge can be credited."
-    if charge.status not in Transaction.SUCCESSFUL_STATUSES:
-        return (
-            f"This charge is {charge.get_status_display().lower()}; only a successful charge can be credited."
-        )
-    return ""
+    return credit_refusal(charge)  # the one rule the Credit button and the service use too
 
 
 def _credit_message(credit: Credit) -> str:
