@@ -20,7 +20,7 @@ def _filtered(request):
     form = AuditFilterForm(
         request.GET or None, merchant=request.merchant, actions=selectors.action_choices(request.merchant)
     )
-    filters = form.filters() if request.GET else {}
+    filters = form.filters() if form.is_bound else {}
     return form, filters, selectors.audit_events(request.merchant, **filters)
 
 
