@@ -9,7 +9,8 @@ from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+
+from common.pagination import decode_cursor
 
 from .models import AuditEvent
 
@@ -61,18 +62,18 @@ class Page:
 
 
 def _parse_cursor(raw: str) -> tuple[datetime, int] | None:
-    """`<iso datetime>~<id>` of the last row seen; anything else means the first page."""
-    stamp, _, pk = (raw or "").partition("~")
+    """`<iso datetime>~<id>` of the last row seen (normalised to UTC); anything else means the first page."""
     try:
-        at = parse_datetime(stamp)
-        return (at, int(pk)) if at is not None and at.tzinfo is not None and 0 < int(pk) < 2**63 else None
-    except (ValueError, OverflowError):
+        at, pk = decode_cursor(raw or "", AuditEvent._meta.get_field("created_at"))
+    except ValueError:
         return None
+    return (at, pk) if at is not None and pk > 0 else None
 
 
-def keyset_page(qs: QuerySet, params, size: int = PAGE_SIZE) -> Page:
-    """One page after the `after` cursor in `params` (a QueryDict): no COUNT, no OFFSET."""
-    cursor = _parse_cursor(params.get("after", ""))
+def keyset_page(qs: QuerySet, params, *, after: str = "", size: int = PAGE_SIZE) -> Page:
+    """One page after the `after` cursor (validated by `CursorForm`): no COUNT, no OFFSET. `params` (a
+    QueryDict copy) carries the other parameters into the links."""
+    cursor = _parse_cursor(after)
     if cursor:
         at, pk = cursor
         qs = qs.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=pk))

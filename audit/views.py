@@ -1,12 +1,13 @@
 """The Audit page (owners and managers) and its streaming CSV export, both behind the same filters."""
 
-import csv
 import json
 
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from common.csv import csv_stream
+from common.params import CursorForm, query_params
 from common.views import merchant_required
 
 from . import selectors
@@ -19,14 +20,15 @@ def _filtered(request):
     form = AuditFilterForm(
         request.GET or None, merchant=request.merchant, actions=selectors.action_choices(request.merchant)
     )
-    filters = form.filters() if request.GET else {}
+    filters = form.filters() if form.is_bound else {}
     return form, filters, selectors.audit_events(request.merchant, **filters)
 
 
 @merchant_required("audit.view")
+@query_params(AuditFilterForm, CursorForm)
 def audit_list(request):
     form, filters, qs = _filtered(request)
-    page = selectors.keyset_page(qs, request.GET)
+    page = selectors.keyset_page(qs, request.GET.copy(), after=request.query["after"] or "")
     for event in page.items:
         event.diff = selectors.diff_rows(event.data)
     ctx = {"form": form, "page": page, "is_filtered": bool(filters), "export_query": _export_query(request)}
@@ -37,22 +39,6 @@ def _export_query(request) -> str:
     params = request.GET.copy()
     params.pop("after", None)
     return params.urlencode()
-
-
-class _Echo:
-    """csv.writer wants a file; this one hands each formatted line straight back."""
-
-    def write(self, value):
-        return value
-
-
-# Spreadsheet apps run cells that start with these as formulas (CSV injection): prefix them with a quote.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 CSV_HEADER = [
@@ -83,13 +69,12 @@ def _csv_row(event) -> list:
 
 
 @merchant_required("audit.view")
+@query_params(AuditFilterForm)
 def audit_export(request):
     """Every matching event as CSV, streamed in chunks so a large export never sits in memory."""
     _, _, qs = _filtered(request)
-    writer = csv.writer(_Echo())
-    rows = (writer.writerow([_cell(v) for v in _csv_row(e)]) for e in qs.iterator(chunk_size=500))
-    lines = (line for chunk in ([writer.writerow(CSV_HEADER)], rows) for line in chunk)
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    rows = (_csv_row(e) for e in qs.iterator(chunk_size=500))
+    response = StreamingHttpResponse(csv_stream(CSV_HEADER, rows), content_type="text/csv; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = (
         f'attachment; filename="teller-audit-{request.merchant.slug}-{stamp}.csv"'

@@ -11,14 +11,18 @@ A cursor that does not parse is ignored (first page); a cursor past the end give
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q, QuerySet
 
+from common.params import CURSOR_RE, CursorForm, normalize_datetime
+
 PAGE_SIZE = 25
 CURSOR_PARAMS = ("after", "before")
 NULL_TOKEN = "null"
+INVALID_CURSOR = "That page link is not valid any more; showing the first page."
 
 
 @dataclass
@@ -85,8 +89,9 @@ def encode_cursor(value: Any, pk: int) -> str:
 
 
 def decode_cursor(raw: str, model_field) -> tuple[Any, int]:
-    """(value, pk) from "value~pk"; ValueError when it does not parse."""
-    if not raw or len(raw) > 100 or "~" not in raw:
+    """(value, pk) from "value~pk"; ValueError when it does not parse or names a value the column cannot
+    hold (a datetime is normalised to UTC: PostgreSQL refuses offsets Python accepts)."""
+    if not raw or len(raw) > 100 or not CURSOR_RE.match(raw):
         raise ValueError("malformed cursor")
     token, _, pk_text = raw.rpartition("~")
     if not (pk_text.isascii() and pk_text.isdigit()) or len(pk_text) > 18:  # a bigint, not "²" or 10**30
@@ -97,6 +102,8 @@ def decode_cursor(raw: str, model_field) -> tuple[Any, int]:
         value = model_field.to_python(token)
     except (ValidationError, ValueError, TypeError) as exc:
         raise ValueError("malformed cursor") from exc
+    if isinstance(value, datetime):
+        value = normalize_datetime(value)
     if value is None:
         raise ValueError("malformed cursor")
     return value, int(pk_text)
@@ -112,18 +119,30 @@ def _url(request, **params) -> str:
     return f"{request.path}?{encoded}" if encoded else request.path
 
 
+def _cursor_params(request) -> tuple[dict, bool]:
+    """The cursors `@query_params(CursorForm)` parsed, or (a request that did not pass through a view that
+    declares them) the same form's reading of the query string."""
+    query = getattr(request, "query", None)
+    if query is not None and set(CURSOR_PARAMS) <= query.keys():
+        return query, bool(set(CURSOR_PARAMS) & getattr(request, "query_invalid", set()))
+    form = CursorForm(request.GET)
+    form.is_valid()
+    return form.cleaned_data, bool(form.errors)
+
+
 def keyset_paginate(queryset: QuerySet, request, keyset: Keyset, per_page: int = PAGE_SIZE) -> KeysetPage:
-    """The page of `queryset` the request's `after` / `before` cursor points at, in one query."""
+    """The page of `queryset` the request's `after` / `before` cursor points at, in one query.
+
+    The cursors come from `request.query` (the view declares `CursorForm` with `@query_params`)."""
     model_field = queryset.model._meta.get_field(keyset.sort_field)
-    direction, raw = next(
-        ((name, request.GET[name]) for name in CURSOR_PARAMS if request.GET.get(name)), (None, "")
-    )
-    cursor, cursor_error = None, ""
+    query, invalid = _cursor_params(request)
+    direction, raw = next(((name, query[name]) for name in CURSOR_PARAMS if query.get(name)), (None, ""))
+    cursor, cursor_error = None, (INVALID_CURSOR if invalid else "")
     if direction:
         try:
             cursor = decode_cursor(raw, model_field)
         except ValueError:
-            cursor_error = "That page link is not valid any more; showing the first page."
+            cursor_error = INVALID_CURSOR
     backwards = direction == "before" and cursor is not None
 
     rows = queryset.order_by(*keyset.order_by(reverse=backwards))

@@ -2,12 +2,11 @@
 otherwise); reads come from customers/page.py. A partial asked without HTMX renders the whole page, so each
 link works without JavaScript."""
 
-from datetime import UTC, datetime
-
+from django import forms
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
+from common.params import AwareDateTimeField, PageForm, QueryForm, query_params
 from common.views import get_for_merchant, merchant_required
 from purchases.models import Purchase
 
@@ -21,21 +20,18 @@ def _customer(request, public_id) -> Customer:
     return get_for_merchant(Customer, request, public_id=public_id)
 
 
-def _int(value, default=1) -> int:
-    try:
-        return max(int(value), 1)
-    except (TypeError, ValueError):
-        return default
+class TabForm(QueryForm):
+    """`?tab=` of the customer page; the Activity tab's `kind` and `before` (an "Older" cursor)."""
+
+    tab = forms.ChoiceField(choices=[(t, t) for t in selectors.TABS], required=False, initial="details")
+    kind = forms.ChoiceField(
+        choices=[("", "All"), *((k, k) for k in selectors.ACTIVITY_KINDS)], required=False
+    )
+    before = AwareDateTimeField()
 
 
-def _before(value) -> datetime | None:
-    try:
-        parsed = parse_datetime(value or "")
-    except ValueError:
-        return None
-    if parsed is not None and timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, UTC)
-    return parsed
+def _page(request) -> int:
+    return request.query.get("page") or 1
 
 
 def _tab_context(request, customer, tab: str) -> dict:
@@ -49,18 +45,18 @@ def _tab_context(request, customer, tab: str) -> dict:
         ctx["links"] = selectors.identifier_links(customer)
     elif tab == "activity":
         ctx["activity"] = selectors.activity(
-            customer, kind=request.GET.get("kind", ""), before=_before(request.GET.get("before"))
+            customer, kind=request.query.get("kind") or "", before=request.query.get("before")
         )
         ctx["activity_kinds"] = selectors.ACTIVITY_KINDS
     return ctx
 
 
 @merchant_required()
+@query_params(TabForm)
 def customer_detail(request, public_id):
     """The page, or (HTMX) only the tabs card of the tab in ?tab=."""
     customer = _customer(request, public_id)
-    tab = request.GET.get("tab", "details")
-    tab = tab if tab in selectors.TABS else "details"
+    tab = request.query.get("tab") or "details"
     ctx = {"customer": customer, **_tab_context(request, customer, tab)}
     if request.htmx and not request.htmx.boosted:
         return render(request, f"{TEMPLATE}#tabs", ctx)
@@ -78,9 +74,10 @@ def customer_header(request, public_id):
 
 
 @merchant_required()
+@query_params(PageForm)
 def customer_products(request, public_id):
     customer = _customer(request, public_id)
-    ctx = {"customer": customer, "products": selectors.products(customer, page=_int(request.GET.get("page")))}
+    ctx = {"customer": customer, "products": selectors.products(customer, page=_page(request))}
     return render(
         request, f"{TEMPLATE}#products" if request.htmx else TEMPLATE, _full(request, customer, ctx)
     )
@@ -111,6 +108,7 @@ def _full(request, customer, ctx: dict) -> dict:
 
 
 @merchant_required()
+@query_params(PageForm)
 def purchase_transactions(request, public_id, purchase_id):
     """The arrow on a product: its transactions, one page at a time."""
     customer = _customer(request, public_id)
@@ -122,7 +120,7 @@ def purchase_transactions(request, public_id, purchase_id):
     ctx = {
         "customer": customer,
         "purchase": purchase,
-        **selectors.purchase_transactions(purchase, page=_int(request.GET.get("page"))),
+        **selectors.purchase_transactions(purchase, page=_page(request)),
     }
     template = "customers/purchase_transactions.html"
     return render(request, f"{template}#rows" if request.htmx else template, ctx)

@@ -18,6 +18,7 @@ from audit.models import AuditEvent
 from providers.models import ProviderEvent
 from purchases.models import Purchase
 from transactions.models import Note, Transaction
+from transactions.rules import with_formal_dispute
 
 from .models import BlockEvent, Customer, CustomerIdentifier, PaymentMethod, ProviderKind
 
@@ -431,7 +432,7 @@ def products(customer: Customer, *, page: int = 1) -> dict:
     has_next = len(rows) > PRODUCTS_PAGE_SIZE
     rows = rows[:PRODUCTS_PAGE_SIZE]
     ids = {p.last_txn_id for p in rows} | {p.last_success_id for p in rows}
-    txns = Transaction.objects.in_bulk([i for i in ids if i]) if rows else {}
+    txns = with_formal_dispute(Transaction.objects).in_bulk([i for i in ids if i]) if rows else {}
     pending = _pending_removals([p.pk for p in rows])
     for p in rows:
         p.last_txn = txns.get(p.last_txn_id)
@@ -467,7 +468,7 @@ def purchase_transactions(purchase: Purchase, *, page: int = 1) -> dict:
     page = max(page, 1)
     offset = (page - 1) * PRODUCT_TRANSACTIONS_PAGE_SIZE
     rows = list(
-        Transaction.objects.filter(purchase=purchase).order_by("-occurred_at", "-id")[
+        with_formal_dispute(Transaction.objects.filter(purchase=purchase)).order_by("-occurred_at", "-id")[
             offset : offset + PRODUCT_TRANSACTIONS_PAGE_SIZE + 1
         ]
     )

@@ -1,14 +1,17 @@
 from django.shortcuts import render
 
 from common.filtering import ignored_filter_notes, tidy_url
+from common.params import CursorForm, query_params
 from common.views import merchant_required
 
 from . import selectors
+from .filters import CustomerFilter
 
 RESULTS_ID = "customer-results"
 
 
 @merchant_required()
+@query_params(CustomerFilter, CursorForm)
 def customer_list(request):
     """Search, filters and sort live in the URL; an HTMX request gets only the results table."""
     filterset, page = selectors.customer_list(request=request)

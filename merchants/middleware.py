@@ -1,5 +1,6 @@
 import zoneinfo
 
+from django.contrib.auth import logout
 from django.utils import timezone
 
 from common.logging import bind_request_identity
@@ -10,13 +11,25 @@ SESSION_KEY = "teller_merchant_id"
 
 
 def current_membership(request):
-    """The signed-in user's active membership in the merchant chosen in the session (or their first)."""
+    """The signed-in user's active membership in the merchant this session is bound to.
+
+    A session is bound to one merchant (SESSION_KEY): the first by name until the user switches. When that
+    membership is no longer active (deactivated), the session ends rather than moving to another merchant:
+    deactivation ends the sessions bound to that merchant, and only those.
+    """
     if not request.user.is_authenticated:
         return None
     memberships = Membership.objects.active().filter(user=request.user).select_related("merchant")
     wanted = request.session.get(SESSION_KEY)
-    membership = memberships.filter(merchant_id=wanted).first() if wanted else None
-    return membership or memberships.order_by("merchant__name").first()
+    if wanted:
+        membership = memberships.filter(merchant_id=wanted).first()
+        if membership is None:
+            logout(request)
+        return membership
+    membership = memberships.order_by("merchant__name").first()
+    if membership is not None:
+        request.session[SESSION_KEY] = membership.merchant_id
+    return membership
 
 
 class CurrentMerchantMiddleware:

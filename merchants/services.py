@@ -18,6 +18,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from audit.services import audit_record
 
+from .middleware import SESSION_KEY
 from .models import Membership, Merchant, Role, User
 
 
@@ -159,9 +160,12 @@ def staff_deactivate(*, membership: Membership, actor: User, now: datetime) -> M
         if not membership.is_active:
             return membership
         _refuse_last_owner(membership)
+        # A session not yet bound to a merchant would land on the user's first one: is that this one?
+        first = Membership.objects.active().filter(user=membership.user).order_by("merchant__name").first()
+        unbound_here = first is not None and first.merchant_id == membership.merchant_id
         membership.is_active = False
         membership.save(update_fields=["is_active"])
-        ended = end_user_sessions(membership.user)
+        ended = end_user_sessions(membership.user, merchant=membership.merchant, unbound=unbound_here)
         audit_record(
             merchant=membership.merchant,
             actor=actor,
@@ -193,17 +197,27 @@ def staff_reactivate(*, membership: Membership, actor: User, now: datetime) -> M
     return membership
 
 
-def end_user_sessions(user: User) -> int:
-    """Delete every stored session of `user` (database sessions): their next request is signed out.
+def end_user_sessions(user: User, *, merchant: Merchant | None = None, unbound: bool = True) -> int:
+    """Delete the stored sessions of `user` (database sessions): their next request is signed out.
 
-    Sessions are opaque blobs, so this decodes the live ones; staff counts are small. The membership
-    middleware also refuses inactive memberships, so a session that slipped through still gets nothing.
+    With `merchant`, only the sessions bound to that merchant (the session's SESSION_KEY, set by the
+    membership middleware on every request) end, plus with `unbound` those not bound yet: a member
+    deactivated in one merchant stays signed in to the others. Sessions are opaque blobs, so this decodes
+    the live ones; staff counts are small. The middleware also ends a session whose merchant membership is
+    no longer active, so one that slipped through still gets nothing.
     """
     user_id = str(user.pk)
-    doomed = [
-        session.pk
-        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
-        if str(session.get_decoded().get("_auth_user_id")) == user_id
-    ]
+
+    def bound_here(data: dict) -> bool:
+        if merchant is None:
+            return True
+        bound = data.get(SESSION_KEY)
+        return unbound if bound is None else str(bound) == str(merchant.pk)
+
+    doomed = []
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        data = session.get_decoded()
+        if str(data.get("_auth_user_id")) == user_id and bound_here(data):
+            doomed.append(session.pk)
     Session.objects.filter(pk__in=doomed).delete()
     return len(doomed)

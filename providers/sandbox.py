@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import calendar
 import copy
+import secrets
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -372,10 +373,20 @@ class SandboxProvider:
             raise ProviderError(
                 "Amount must be greater than zero.", code="parameter_invalid_integer", http_status=400
             )
-        session_id = so.stripe_id("cs_test", f"{self.merchant.slug}:{idempotency_key}", 58)
-        existing = latest_object(self.merchant, session_id)
-        if existing is not None:  # a retried call with the same idempotency key
-            return existing
+        recorded = (
+            ProviderEvent.objects.filter(
+                merchant=self.merchant,
+                type=SESSION_RECORD_TYPE,
+                payload__request__idempotency_key=idempotency_key,
+            )
+            .values_list("object_id", flat=True)
+            .first()
+        )
+        if recorded:  # a retried call with the same idempotency key: Stripe answers the first session
+            return latest_object(self.merchant, recorded)
+        # The session id is the pay page's only credential (anyone holding the link can pay it, as with
+        # Stripe Checkout): random and unguessable, never derived from the merchant or the repayment.
+        session_id = f"cs_test_{secrets.token_urlsafe(43)}"
         now = timezone.now()
         session = so.checkout_session(
             id=session_id,

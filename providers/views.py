@@ -2,6 +2,7 @@
 
 import json
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
@@ -10,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from common.params import IdAfterField, QueryForm, query_params
 from common.views import get_for_merchant, merchant_required
 from merchants.models import Merchant
 from merchants.permissions import has_permission
@@ -53,24 +55,36 @@ def stripe_webhook(request, merchant_slug: str):
     return JsonResponse({"received": True, "duplicate": not created})
 
 
+class EventListForm(QueryForm):
+    """The Webhooks page's filters and its `after` id cursor (ASCII digits: "²".isdigit() is True)."""
+
+    status = forms.ChoiceField(choices=[("", "Any"), *ProviderEvent.Status.choices], required=False)
+    type = forms.CharField(required=False, max_length=128)
+    after = IdAfterField()
+
+    def clean_type(self):
+        return self.cleaned_data["type"].replace("\x00", "").strip()  # PostgreSQL refuses NUL in text
+
+
 def _filtered_events(request):
     events = ProviderEvent.objects.for_merchant(request.merchant).defer("payload")
-    status = request.GET.get("status", "")
-    if status in ProviderEvent.Status.values:
+    status = request.query["status"] or ""
+    if status:
         events = events.filter(status=status)
-    event_type = request.GET.get("type", "").replace("\x00", "").strip()  # PostgreSQL refuses NUL in text
+    event_type = request.query["type"] or ""
     if event_type:
-        events = events.filter(type__startswith=event_type[:128])
+        events = events.filter(type__startswith=event_type)
     return events, status, event_type
 
 
 @merchant_required("view")
+@query_params(EventListForm)
 def event_list(request):
     """The inbox, newest first, keyset-paginated on id (no COUNT, no OFFSET)."""
     events, status, event_type = _filtered_events(request)
-    after = request.GET.get("after", "")
-    if after.isdigit():
-        events = events.filter(pk__lt=int(after))
+    after = request.query["after"]
+    if after is not None:
+        events = events.filter(pk__lt=after)
     rows = list(events.order_by("-pk")[: PAGE_SIZE + 1])
     page_items, has_next = rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
     query = request.GET.copy()
@@ -87,7 +101,8 @@ def event_list(request):
         "status": status,
         "event_type": event_type,
         "next_url": f"?{query.urlencode()}" if has_next else "",
-        "is_later_page": after.isdigit(),
+        "is_later_page": after is not None,
+        "notes": request.query_notes,
         "can_replay": has_permission(request.membership, "event.replay"),
         "section": "providers",
     }

@@ -1,6 +1,7 @@
 """Forms for the cancel / recover modals and the access codes page. Rules live in purchases.services."""
 
 from django import forms
+from django.core.validators import RegexValidator
 
 from .models import AccessCode, Product, Purchase
 from .services import BATCH_SIZES, CONFIRMATION_PHRASE, CancelWhen, purchase_cancel_options
@@ -78,7 +79,12 @@ class AccessCodeFilterForm(forms.Form):
     product = forms.ModelChoiceField(
         queryset=Product.objects.none(), required=False, empty_label="All products"
     )
-    batch = forms.CharField(required=False, max_length=32)
+    # A batch name is "<yyyymmdd>-<hhmmss>-<hex>"; anything else (a "/" breaks the CSV link) is no batch.
+    batch = forms.CharField(
+        required=False,
+        max_length=32,
+        validators=[RegexValidator(r"^[A-Za-z0-9-]+$", "Not a batch name.")],
+    )
     q = forms.CharField(required=False, max_length=64, label="Code")
 
     def __init__(self, *args, merchant, **kwargs):

@@ -6,12 +6,17 @@ Rules every service here keeps:
   locally and the caller shows `error.message`;
 - the provider's answer is applied through providers.apply.apply_subscription (the code path webhooks use),
   so staff actions do not wait for the webhook;
-- one audit event per action (status before / after and the choice made), in the same transaction.
+- one audit event per action (status before / after and the choice made), in the same transaction;
+- lock, re-read, decide, act: every action on a purchase runs under `common.locks.action_lock` on its row
+  (an advisory lock, no transaction held while the provider answers) and decides on the row as it is now,
+  so a second click at the same moment waits, then gets "already ..." with no provider call and no audit.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,6 +24,7 @@ from dateutil.relativedelta import relativedelta
 from django.db import transaction
 
 from audit.services import audit_record
+from common.locks import ActionBusy, action_lock
 from customers.models import Customer, ProviderKind
 
 from .models import AccessCode, Product, Purchase
@@ -99,12 +105,25 @@ def _period_end(purchase: Purchase) -> datetime | None:
     return purchase.cancel_at or purchase.current_period_end_at
 
 
+@contextmanager
+def _locked(purchase: Purchase) -> Iterator[Purchase]:
+    """The purchase as it is now, with every other action on it waiting until the block ends."""
+    try:
+        with action_lock("purchases.purchase", purchase.pk):
+            yield Purchase.objects.select_related("customer", "product", "merchant").get(pk=purchase.pk)
+    except ActionBusy as exc:
+        raise PurchaseError(
+            "Another action on this purchase is still running; try again in a moment."
+        ) from exc
+
+
 def _require_live_subscription(purchase: Purchase) -> None:
     if purchase.kind != Purchase.Kind.SUBSCRIPTION:
         raise NotASubscription("Only subscriptions can be cancelled at the provider.")
     if not purchase.is_live:
         raise PurchaseNotLive(
-            f"This subscription is {purchase.get_status_display().lower()}; it cannot be cancelled."
+            f"This subscription has already ended ({purchase.get_status_display().lower()}); "
+            "it cannot be cancelled."
         )
     if not purchase.provider_subscription_id:
         raise NotASubscription("This subscription has no provider subscription id.")
@@ -166,15 +185,16 @@ def subscription_cancel(*, actor, now: datetime, purchase: Purchase, at_period_e
     At period end on an already scheduled subscription is a no-op (changed=False, no provider call).
     Raises NotASubscription, PurchaseNotLive, ProviderError (nothing changed locally).
     """
-    _require_live_subscription(purchase)
     choice = {"at_period_end": at_period_end}
-    if at_period_end:
-        return _schedule_at_provider(
+    with _locked(purchase) as purchase:
+        _require_live_subscription(purchase)
+        if at_period_end:
+            return _schedule_at_provider(
+                actor=actor, now=now, purchase=purchase, action="subscription.cancel", choice=choice
+            )
+        return _cancel_at_provider_now(
             actor=actor, now=now, purchase=purchase, action="subscription.cancel", choice=choice
         )
-    return _cancel_at_provider_now(
-        actor=actor, now=now, purchase=purchase, action="subscription.cancel", choice=choice
-    )
 
 
 def subscription_cancel_now(*, actor, now: datetime, purchase: Purchase) -> CancelResult:
@@ -182,14 +202,15 @@ def subscription_cancel_now(*, actor, now: datetime, purchase: Purchase) -> Canc
 
     Raises NotASubscription, PurchaseNotLive, ProviderError (nothing changed locally).
     """
-    _require_live_subscription(purchase)
-    return _cancel_at_provider_now(
-        actor=actor,
-        now=now,
-        purchase=purchase,
-        action="subscription.cancel_now",
-        choice={"was_scheduled": purchase.cancel_at_period_end},
-    )
+    with _locked(purchase) as purchase:
+        _require_live_subscription(purchase)
+        return _cancel_at_provider_now(
+            actor=actor,
+            now=now,
+            purchase=purchase,
+            action="subscription.cancel_now",
+            choice={"was_scheduled": purchase.cancel_at_period_end},
+        )
 
 
 def subscription_recover(*, actor, now: datetime, purchase: Purchase) -> CancelResult:
@@ -197,18 +218,19 @@ def subscription_recover(*, actor, now: datetime, purchase: Purchase) -> CancelR
 
     Raises NotASubscription, PurchaseNotLive, NotScheduledToCancel, ProviderError (nothing changed locally).
     """
-    _require_live_subscription(purchase)
-    if not purchase.cancel_at_period_end:
-        raise NotScheduledToCancel(
-            "This subscription is not scheduled to cancel; there is nothing to recover."
+    with _locked(purchase) as purchase:
+        _require_live_subscription(purchase)
+        if not purchase.cancel_at_period_end:
+            raise NotScheduledToCancel(
+                "This subscription is not scheduled to cancel (already recovered?); nothing to recover."
+            )
+        provider = _get_provider(purchase.merchant)
+        obj = provider.subscription_set_cancel_at_period_end(
+            subscription_id=purchase.provider_subscription_id, cancel_at_period_end=False
         )
-    provider = _get_provider(purchase.merchant)
-    obj = provider.subscription_set_cancel_at_period_end(
-        subscription_id=purchase.provider_subscription_id, cancel_at_period_end=False
-    )
-    updated = _apply_and_audit(
-        actor=actor, now=now, purchase=purchase, obj=obj, action="subscription.recover", choice={}
-    )
+        updated = _apply_and_audit(
+            actor=actor, now=now, purchase=purchase, obj=obj, action="subscription.recover", choice={}
+        )
     return CancelResult(updated, True, "Subscription recovered; it renews as before.")
 
 
@@ -234,9 +256,15 @@ def purchase_cancel(
     """
     if confirmation != CONFIRMATION_PHRASE:
         raise WrongConfirmationPhrase(f"Type {CONFIRMATION_PHRASE} exactly to confirm.")
+    with _locked(purchase) as purchase:
+        return _purchase_cancel_locked(actor=actor, now=now, purchase=purchase, when=when)
+
+
+def _purchase_cancel_locked(*, actor, now: datetime, purchase: Purchase, when: str) -> CancelResult:
     if not purchase.is_live:
         raise PurchaseNotLive(
-            f"This purchase is {purchase.get_status_display().lower()}; it cannot be cancelled."
+            f"This purchase has already ended ({purchase.get_status_display().lower()}); "
+            "it cannot be cancelled."
         )
     if when not in purchase_cancel_options(purchase):
         raise CancelOptionNotAllowed("This purchase can only be cancelled immediately.")
@@ -405,7 +433,9 @@ def _validate_generation(*, merchant, products, quantity, duration, duration_cou
 def access_code_delete(*, actor, now: datetime, code: AccessCode) -> None:
     """Delete an unused code. Raises AccessCodeError when it was redeemed (redeemed codes are history)."""
     with transaction.atomic():
-        locked = AccessCode.objects.select_for_update().get(pk=code.pk)
+        locked = AccessCode.objects.select_for_update().filter(pk=code.pk).first()
+        if locked is None:  # a concurrent delete got there first
+            raise AccessCodeError("This code has already been deleted.")
         if locked.redeemed_at is not None:
             raise AccessCodeError("A redeemed code cannot be deleted; it stays as history.")
         audit_record(

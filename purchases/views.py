@@ -5,22 +5,23 @@ Success answers 204 + HX-Trigger "customer:changed" (HTMX) or redirects to the c
 Domain and provider errors re-render the modal with the message; nothing changed.
 """
 
-import csv
 import re
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from access.models import AccessGrant
 from access.services import access_retry
+from common.csv import csv_stream
 from common.htmx import hx_trigger_response
+from common.params import PageForm, query_params, safe_next
 from common.views import get_for_merchant, merchant_required
 from merchants.permissions import has_permission
 from providers.base import ProviderError
@@ -190,6 +191,7 @@ def access_retry_view(request, pk):
 
 @merchant_required("view")
 @require_http_methods(["GET", "POST"])
+@query_params(AccessCodeFilterForm, PageForm)
 def access_codes(request):
     can_manage = has_permission(request.membership, "access_code.manage")
     generate_form = AccessCodeGenerateForm(merchant=request.merchant)
@@ -222,7 +224,8 @@ def _generate(request, data):
 
 def _render_access_codes(request, generate_form, can_manage):
     filters = AccessCodeFilterForm(request.GET or None, merchant=request.merchant)
-    data = filters.cleaned_data if filters.is_valid() else {}
+    filters.is_valid()
+    data = getattr(filters, "cleaned_data", {})  # the fields that validated; a bad one is left out
     codes = selectors.access_code_list(
         merchant=request.merchant,
         now=timezone.now(),
@@ -231,7 +234,7 @@ def _render_access_codes(request, generate_form, can_manage):
         batch=data.get("batch", ""),
         q=data.get("q", ""),
     )
-    page = Paginator(codes, 50).get_page(request.GET.get("page"))
+    page = Paginator(codes, 50).get_page(request.query["page"])
     for code in page:
         code.state = selectors.access_code_state(code)
     query = request.GET.copy()
@@ -254,43 +257,40 @@ def _render_access_codes(request, generate_form, can_manage):
 
 @merchant_required("access_code.manage")
 @require_POST
+@transaction.atomic  # no provider call here: anything failing after the delete rolls it back
 def access_code_delete(request, pk):
     code = get_for_merchant(AccessCode, request, pk=pk)
+    # Where to go back to is decided before anything is written: a bad target cannot fail after the delete.
+    back = safe_next(request, request.POST.get("next", ""), reverse("purchases:access-codes"))
     try:
         services.access_code_delete(actor=request.user, now=timezone.now(), code=code)
     except services.AccessCodeError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, f"Code {code.code} deleted.")
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-        back = reverse("purchases:access-codes")  # never an open redirect
     return redirect(back)
 
 
 @merchant_required("access_code.manage")
 def access_codes_csv(request, batch):
     codes = selectors.access_code_list(merchant=request.merchant, now=timezone.now(), batch=batch)
-    response = HttpResponse(content_type="text/csv")
+    header = ["code", "products", "duration", "batch", "status", "redeemed_by", "redeemed_at", "created_at"]
+    rows = (
+        [
+            code.code,
+            "; ".join(p.name for p in code.products.all()),
+            _duration_label(code),
+            code.batch,
+            selectors.access_code_state(code),
+            code.redeemed_by.email if code.redeemed_by else "",
+            code.redeemed_at.isoformat() if code.redeemed_at else "",
+            code.created_at.isoformat(),
+        ]
+        for code in codes
+    )
+    response = HttpResponse("".join(csv_stream(header, rows)), content_type="text/csv")
     safe_name = re.sub(r"[^A-Za-z0-9-]", "", batch)[:32]
     response["Content-Disposition"] = f'attachment; filename="access-codes-{safe_name}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(
-        ["code", "products", "duration", "batch", "status", "redeemed_by", "redeemed_at", "created_at"]
-    )
-    for code in codes:
-        writer.writerow(
-            [
-                code.code,
-                "; ".join(p.name for p in code.products.all()),
-                _duration_label(code),
-                code.batch,
-                selectors.access_code_state(code),
-                code.redeemed_by.email if code.redeemed_by else "",
-                code.redeemed_at.isoformat() if code.redeemed_at else "",
-                code.created_at.isoformat(),
-            ]
-        )
     return response
 
 

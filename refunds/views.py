@@ -17,6 +17,7 @@ from common.htmx import hx_trigger_response
 from common.money import format_money
 from common.views import get_for_merchant, merchant_required
 from transactions.models import Transaction
+from transactions.rules import credit_refusal
 
 from . import selectors, services
 from .forms import CreditForm, RepaymentForm
@@ -53,13 +54,7 @@ def _add_error(form, error: services.RefundsError) -> None:
 
 
 def _credit_blocked(charge: Transaction) -> str:
-    if charge.kind != Transaction.Kind.CHARGE:
-        return "Only a charge can be credited."
-    if charge.status not in Transaction.SUCCESSFUL_STATUSES:
-        return (
-            f"This charge is {charge.get_status_display().lower()}; only a successful charge can be credited."
-        )
-    return ""
+    return credit_refusal(charge)  # the one rule the Credit button and the service use too
 
 
 def _credit_message(credit: Credit) -> str:
@@ -122,9 +117,10 @@ def _repayment_blocked(chargeback: Transaction) -> str:
 
 
 def _render_repayment(
-    request, chargeback: Transaction, form, *, created: Repayment | None = None, status=200
+    request, chargeback: Transaction, form, *, created: Repayment | None = None, status=200, action_error=""
 ):
     context = {
+        "action_error": action_error,  # a refused link action: the (unbound) form has no errors to carry it
         **selectors.repayment_modal_context(chargeback, now=timezone.now()),
         "form": form,
         "blocked": _repayment_blocked(chargeback),
@@ -189,10 +185,9 @@ def _after_link_action(request, link: Repayment, *, message: str, error: str = "
     if not request.htmx:
         (messages.error if error else messages.success)(request, error or message)
         return redirect(reverse("refunds:repayment", args=[chargeback.pk]))
-    form = RepaymentForm(chargeback=chargeback)
-    if error:
-        form.add_error(None, error)
-    response = _render_repayment(request, chargeback, form)
+    response = _render_repayment(
+        request, chargeback, RepaymentForm(chargeback=chargeback), action_error=error
+    )
     if not error:
         response["HX-Trigger"] = json.dumps({"customer:changed": True, "teller:toast": {"message": message}})
     return response

@@ -1,14 +1,17 @@
 from django.shortcuts import render
 
 from common.filtering import ignored_filter_notes, tidy_url
+from common.params import CursorForm, query_params
 from common.views import merchant_required
 
 from . import selectors
+from .filters import TransactionFilter
 
 RESULTS_ID = "transaction-results"
 
 
 @merchant_required()
+@query_params(TransactionFilter, CursorForm)
 def transaction_list(request):
     """Newest first; filters and search live in the URL; an HTMX request gets only the results table."""
     filterset, page = selectors.transaction_list(request=request)

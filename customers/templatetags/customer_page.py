@@ -4,6 +4,7 @@ from django import template
 
 from purchases.models import Purchase
 from transactions.models import Transaction
+from transactions.rules import credit_refusal
 
 register = template.Library()
 
@@ -58,12 +59,8 @@ def event_badge(status: str) -> str:
 
 @register.filter
 def creditable(txn: Transaction) -> bool:
-    """A successful charge with money left to credit (the Credit flow re-checks under a row lock)."""
-    return (
-        txn.kind == Transaction.Kind.CHARGE
-        and txn.status in Transaction.SUCCESSFUL_STATUSES
-        and txn.remaining_amount > 0
-    )
+    """A charge the provider lets us refund, with money left (the Credit flow re-checks under a row lock)."""
+    return not credit_refusal(txn) and txn.remaining_amount > 0
 
 
 @register.filter

@@ -27,7 +27,6 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError
 from django.db import transaction as db_transaction
-from django.db.models import Sum
 
 from audit.services import audit_record
 from common.money import currency_exponent, format_money
@@ -35,6 +34,7 @@ from merchants.permissions import has_permission
 from providers.base import ProviderError, ProviderUnavailable
 from refunds.models import Credit
 from transactions.models import Transaction
+from transactions.rules import credit_refusal
 
 from .errors import CreditRefused
 
@@ -62,13 +62,30 @@ def _provider(merchant):
 # --- reads used by the form and the service -----------------------------------------------------------------
 
 
+# The refund statuses the charge's refunded_amount counts (providers.apply.charges derives it so).
+COUNTED_REFUND_STATUSES = (Transaction.Status.SUCCEEDED, Transaction.Status.PENDING)
+
+
 def pending_credit_total(charge: Transaction) -> int:
-    return (
-        Credit.objects.filter(transaction=charge, status=Credit.Status.PENDING).aggregate(
-            total=Sum("amount")
-        )["total"]
-        or 0
+    """What PENDING credits hold that refunded_amount does not count yet.
+
+    The provider's refund can be applied (webhook, `charge.refunded`) before the request that asked for it
+    marks its credit SUCCEEDED: that refund is already in refunded_amount, so its credit is not counted a
+    second time, whichever of the two finishes first.
+    """
+    pending = list(
+        Credit.objects.filter(transaction=charge, status=Credit.Status.PENDING).values_list("pk", "amount")
     )
+    if not pending:
+        return 0
+    applied = {
+        str(credit_id)
+        for credit_id in charge.children.filter(
+            kind=Transaction.Kind.REFUND, status__in=COUNTED_REFUND_STATUSES
+        ).values_list("metadata__teller_credit_id", flat=True)
+        if credit_id
+    }
+    return sum(amount for pk, amount in pending if str(pk) not in applied)
 
 
 def credit_remaining(charge: Transaction) -> int:
@@ -186,10 +203,9 @@ def _check_request(
     """The rules that do not depend on the remaining balance (the amount is checked under the lock)."""
     if membership is None or membership.merchant_id != charge.merchant_id:
         raise CreditRefused("You are not a member of this transaction's merchant.")
-    if charge.kind != Transaction.Kind.CHARGE:
-        raise CreditRefused("Only a charge can be credited.")
-    if charge.status not in Transaction.SUCCESSFUL_STATUSES:
-        raise CreditRefused("Only a successful charge can be credited.")
+    refusal = credit_refusal(charge)  # one rule with the Credit button and the modal
+    if refusal:
+        raise CreditRefused(refusal)
     if not charge.provider_id:
         raise CreditRefused(
             "This charge was not made through the payment provider, so it cannot be credited here."

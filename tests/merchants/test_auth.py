@@ -47,11 +47,11 @@ def test_a_user_with_two_memberships_switches_merchant(owner_client, owner, merc
     assert owner_client.get(reverse("customers:detail", args=[theirs.public_id])).status_code == 200
 
 
-def test_switching_to_a_merchant_without_membership_is_a_404(owner_client, other_merchant):
+def test_switching_to_a_merchant_without_membership_is_a_404(owner_client, merchant, other_merchant):
     response = owner_client.post(reverse("merchant-switch"), {"merchant": other_merchant.pk})
 
     assert response.status_code == 404
-    assert SESSION_KEY not in owner_client.session
+    assert owner_client.session[SESSION_KEY] == merchant.pk  # still bound to the merchant it was on
 
 
 def test_a_customer_of_another_merchant_is_a_404(owner_client, other_merchant):

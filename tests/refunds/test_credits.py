@@ -165,9 +165,16 @@ def test_a_full_credit_of_a_sepa_charge_needs_the_risk_box(manager, merchant, pr
 # --- chargebacks --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("status", [Transaction.Status.DISPUTED, Transaction.Status.CHARGED_BACK])
-def test_a_charge_under_chargeback_needs_a_confirmation(manager, merchant, provider, status):
-    disputed = factories.TransactionFactory(customer__merchant=merchant, status=status)
+@pytest.mark.parametrize("raw", ["warning_needs_response", "warning_under_review"])
+def test_a_charge_under_an_inquiry_needs_a_confirmation(manager, merchant, provider, raw):
+    disputed = factories.TransactionFactory(customer__merchant=merchant, status=Transaction.Status.DISPUTED)
+    factories.TransactionFactory(
+        customer=disputed.customer,
+        parent=disputed,
+        chargeback=True,
+        status=Transaction.Status.WARNING,
+        metadata={"dispute_status": raw},
+    )
 
     with pytest.raises(CreditRefused, match="lose the money twice") as error:
         credit(manager, disputed)
@@ -177,16 +184,48 @@ def test_a_charge_under_chargeback_needs_a_confirmation(manager, merchant, provi
     assert result.chargeback_acknowledged
 
 
-def test_an_open_chargeback_on_the_charge_also_needs_the_confirmation(manager, charge, provider):
-    factories.TransactionFactory(customer=charge.customer, parent=charge, chargeback=True)
-
-    with pytest.raises(CreditRefused, match="chargeback"):
-        credit(manager, charge)
-
-
-def test_a_won_chargeback_needs_no_confirmation(manager, charge, provider):
+# Stripe refuses to refund a charge that has been charged back ("charge_disputed"), whatever the formal
+# dispute's status or outcome: Teller refuses it first, without a provider call or a FAILED credit.
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        ("needs_response", Transaction.Status.NEEDS_RESPONSE),
+        ("under_review", Transaction.Status.UNDER_REVIEW),
+        ("won", Transaction.Status.WON),
+        ("lost", Transaction.Status.LOST),
+        (None, Transaction.Status.WON),
+    ],
+)
+def test_a_charge_with_a_formal_dispute_cannot_be_credited(manager, charge, provider, raw, status):
     factories.TransactionFactory(
-        customer=charge.customer, parent=charge, chargeback=True, status=Transaction.Status.WON
+        customer=charge.customer,
+        parent=charge,
+        chargeback=True,
+        status=status,
+        metadata={"dispute_status": raw} if raw else {},
+    )
+
+    with pytest.raises(CreditRefused, match="charged back"):
+        credit(manager, charge, chargeback_acknowledged=True)
+    assert provider.calls == [] and not Credit.objects.exists()
+
+
+def test_a_charged_back_charge_without_its_dispute_mirrored_cannot_be_credited(manager, merchant, provider):
+    charged_back = factories.TransactionFactory(
+        customer__merchant=merchant, status=Transaction.Status.CHARGED_BACK
+    )
+
+    with pytest.raises(CreditRefused, match="charged back"):
+        credit(manager, charged_back, chargeback_acknowledged=True)
+
+
+def test_an_inquiry_that_closed_leaves_the_charge_creditable(manager, charge, provider):
+    factories.TransactionFactory(
+        customer=charge.customer,
+        parent=charge,
+        chargeback=True,
+        status=Transaction.Status.WON,
+        metadata={"dispute_status": "warning_closed"},
     )
 
     assert credit(manager, charge).status == Credit.Status.SUCCEEDED

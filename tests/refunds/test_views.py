@@ -4,6 +4,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from customers.templatetags.customer_page import creditable
 from refunds.models import Credit, Repayment
 from tests import factories
 from transactions.models import Transaction
@@ -113,6 +114,9 @@ def test_a_sepa_charge_offers_no_partial_credit_and_refuses_one(manager_client, 
 
 def test_the_chargeback_warning_is_shown(manager_client, merchant):
     disputed = factories.TransactionFactory(customer__merchant=merchant, status=Transaction.Status.DISPUTED)
+    factories.TransactionFactory(
+        customer=disputed.customer, parent=disputed, chargeback=True, status=Transaction.Status.WARNING
+    )
 
     body = manager_client.get(reverse("refunds:credit", args=[disputed.pk]), **HTMX).content.decode()
 
@@ -269,3 +273,20 @@ def test_a_form_without_its_key_says_it_expired_and_credits_nothing(manager_clie
     )
 
     assert "This form has expired" in response.content.decode() and provider.calls == []
+
+
+def test_a_charged_back_charge_offers_no_credit_anywhere(manager_client, merchant):
+    """The template filter, the modal and the service say the same (transactions/rules.py)."""
+    charge = factories.TransactionFactory(customer__merchant=merchant, amount=5000)
+    factories.TransactionFactory(
+        customer=charge.customer,
+        parent=charge,
+        chargeback=True,
+        status=Transaction.Status.WON,
+        metadata={"dispute_status": "won"},
+    )
+
+    body = manager_client.get(reverse("refunds:credit", args=[charge.pk]), **HTMX).content.decode()
+
+    assert not creditable(charge)
+    assert "has been charged back" in body and 'id="credit-submit"' not in body
