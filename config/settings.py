@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "transactions",
     "refunds",
     "providers",
+    "sandbox",
     "access",
     "audit",
 ]

@@ -10,7 +10,7 @@ admin.site.site_title = "Teller admin"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
-    path("sandbox/", include("providers.sandbox_urls")),
+    path("sandbox/", include("sandbox.urls")),
     path("", include("merchants.urls")),
     path("customers/", include("customers.urls")),
     path("transactions/", include("transactions.urls")),

@@ -12,6 +12,6 @@ def get_provider(merchant: Merchant) -> Provider:
 
         return StripeProvider(merchant)
     # Imported lazily: the sandbox pulls in the event pipeline, which imports this module.
-    from .sandbox import SandboxProvider
+    from sandbox.provider import SandboxProvider
 
     return SandboxProvider(merchant)

@@ -35,7 +35,7 @@ def _fast_settings(settings):
 @pytest.fixture(autouse=True)
 def _sandbox_failures_disarmed():
     """A failure armed with providers.sandbox.fail_next() never leaks into the next test."""
-    from providers import sandbox
+    from sandbox import provider as sandbox
 
     sandbox.reset_failures()
     yield

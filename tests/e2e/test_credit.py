@@ -5,8 +5,8 @@ import pytest
 from playwright.sync_api import expect
 
 from customers.models import BlockEvent, Identifier
-from providers import sandbox
 from refunds.models import Credit
+from sandbox import provider as sandbox
 from tests import factories
 from transactions.models import Transaction
 

@@ -1,6 +1,6 @@
 import pytest
 
-from providers import sandbox
+from sandbox import provider as sandbox
 
 
 @pytest.fixture(autouse=True)

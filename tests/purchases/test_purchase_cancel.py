@@ -4,7 +4,6 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from providers import sandbox
 from providers.base import ProviderError
 from purchases.models import Purchase
 from purchases.services import (
@@ -14,6 +13,7 @@ from purchases.services import (
     purchase_cancel,
     purchase_cancel_options,
 )
+from sandbox import provider as sandbox
 from tests import factories
 
 pytestmark = pytest.mark.django_db

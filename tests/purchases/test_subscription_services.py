@@ -4,7 +4,6 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from providers import sandbox
 from providers.base import ProviderError
 from purchases.models import Purchase
 from purchases.services import (
@@ -16,6 +15,7 @@ from purchases.services import (
     subscription_recover,
 )
 from purchases.signals import purchase_access_ended
+from sandbox import provider as sandbox
 from tests import factories
 
 pytestmark = pytest.mark.django_db

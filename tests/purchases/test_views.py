@@ -5,10 +5,10 @@ import json
 import pytest
 from django.urls import reverse
 
-from providers import sandbox
 from providers.base import ProviderError
 from purchases.models import AccessCode, Purchase
 from purchases.services import access_code_redeem, access_codes_generate
+from sandbox import provider as sandbox
 from tests import factories
 
 pytestmark = pytest.mark.django_db

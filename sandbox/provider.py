@@ -31,9 +31,9 @@ from django.conf import settings
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from providers import stripe_objects as so
 from providers.base import ProviderError, ProviderUnavailable, RadarList
 from providers.models import ProviderEvent
+from sandbox import stripe_objects as so
 
 REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 RADAR_LIST_IDS = {

@@ -5,17 +5,16 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from providers import sandbox
-from providers import sandbox_simulate as sim
-from providers import stripe_objects as so
 from providers.base import ProviderError, ProviderUnavailable, RadarList
 from providers.models import ProviderEvent
 from providers.registry import get_provider
 from purchases.models import Purchase
+from sandbox import provider as sandbox
+from sandbox import simulate as sim
+from sandbox import stripe_objects as so
 from tests import factories
+from tests.providers.stripe_payloads import _fixtures
 from transactions.models import Transaction
-
-from .stripe_payloads import _fixtures
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from providers import stripe_objects as so
-from providers.sandbox import (
+from sandbox import stripe_objects as so
+from sandbox.provider import (
     add_interval,
     charge_state,
     create_refund,
