@@ -50,10 +50,14 @@ INSTALLED_APPS = [
     "transactions",
     "refunds",
     "providers",
-    "sandbox",
     "access",
     "audit",
 ]
+# The sandbox (embedded provider, Stripe-shaped builders, simulations, pay page, seed_demo) serves only the
+# demo and the tests: off in production, so no merchant there can reach a provider that moves no money.
+TELLER_SANDBOX = env.bool("TELLER_SANDBOX", default=not PRODUCTION)
+if TELLER_SANDBOX:
+    INSTALLED_APPS.append("sandbox")
 
 MIDDLEWARE = [
     "common.health.HealthCheckMiddleware",  # probes by IP: before ALLOWED_HOSTS and the HTTPS redirect

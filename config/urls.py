@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 
@@ -10,7 +11,6 @@ admin.site.site_title = "Teller admin"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
-    path("sandbox/", include("sandbox.urls")),
     path("", include("merchants.urls")),
     path("customers/", include("customers.urls")),
     path("transactions/", include("transactions.urls")),
@@ -20,3 +20,7 @@ urlpatterns = [
     path("webhooks/stripe/<slug:merchant_slug>/", provider_views.stripe_webhook, name="stripe-webhook"),
     path("", include("audit.urls")),
 ]
+
+# Only where the sandbox app is installed (TELLER_SANDBOX): in production /sandbox/ does not exist (404).
+if apps.is_installed("sandbox"):
+    urlpatterns.append(path("sandbox/", include("sandbox.urls")))

@@ -10,7 +10,7 @@ from celery import shared_task
 from django.core.cache import cache
 from django.db import transaction
 
-from providers.base import ProviderError, ProviderUnavailable, RadarList
+from providers.base import ProviderError, ProviderNotConnected, ProviderUnavailable, RadarList
 from providers.registry import get_provider
 
 from .models import Identifier
@@ -31,7 +31,7 @@ def provider_mirrors_radar(merchant) -> bool:
     """Whether the merchant's provider keeps block lists (Stripe does; the sandbox imitates it)."""
     try:
         provider = get_provider(merchant)
-    except ImportError:  # a provider module not there yet: nothing to mirror into
+    except ProviderNotConnected:  # e.g. SANDBOX where the sandbox is not installed: nothing to mirror into
         return False
     return callable(getattr(provider, "radar_item_add", None))
 

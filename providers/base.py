@@ -23,6 +23,14 @@ class ProviderUnavailable(ProviderError):
     """Timeout or connection failure: the request may or may not have been applied."""
 
 
+class ProviderNotConnected(ProviderError):
+    """The merchant has no provider this installation can use (e.g. SANDBOX where the sandbox app is not
+    installed). Nothing was sent anywhere; retrying will not help until the merchant connects Stripe."""
+
+    def __init__(self, message: str):
+        super().__init__(message, code="not_connected")
+
+
 class RadarList:
     """Names of the Radar value lists Teller mirrors blocks into."""
 
