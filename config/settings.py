@@ -53,6 +53,11 @@ INSTALLED_APPS = [
     "audit",
     "merchant_settings",  # top level: Settings pages and the history import (above providers)
 ]
+# The sandbox (embedded provider, Stripe-shaped builders, simulations, pay page, seed_demo) serves only the
+# demo and the tests: off in production, so no merchant there can reach a provider that moves no money.
+TELLER_SANDBOX = env.bool("TELLER_SANDBOX", default=not PRODUCTION)
+if TELLER_SANDBOX:
+    INSTALLED_APPS.append("sandbox")
 
 MIDDLEWARE = [
     "common.health.HealthCheckMiddleware",  # probes by IP: before ALLOWED_HOSTS and the HTTPS redirect

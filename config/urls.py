@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 
@@ -12,7 +13,6 @@ admin.site.site_title = "Teller admin"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
-    path("sandbox/", include("providers.sandbox_urls")),
     path("", include("merchants.urls")),
     path("customers/", include("customers.urls")),
     path("transactions/", include("transactions.urls")),
@@ -26,3 +26,7 @@ urlpatterns = [
     path("webhooks/telegram/<slug:merchant_slug>/", telegram_webhook, name="telegram-webhook"),
     path("telegram/join/<slug:merchant_slug>/<str:provider_id>/", telegram_join, name="telegram-join"),
 ]
+
+# Only where the sandbox app is installed (TELLER_SANDBOX): in production /sandbox/ does not exist (404).
+if apps.is_installed("sandbox"):
+    urlpatterns.append(path("sandbox/", include("sandbox.urls")))

@@ -31,7 +31,7 @@ def provider_mirrors_radar(merchant) -> bool:
     """Whether the merchant's provider keeps block lists (Stripe does; the sandbox imitates it)."""
     try:
         provider = get_provider(merchant)
-    except (ImportError, ProviderError):  # no provider module yet, or not connected: nothing to mirror into
+    except ProviderError:  # not connected, or no such provider here: nothing to mirror into
         return False
     return callable(getattr(provider, "radar_item_add", None))
 

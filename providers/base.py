@@ -28,12 +28,11 @@ class ObjectMissing(ProviderError):
 
 
 class ProviderNotConnected(ProviderError):
-    """The merchant has not connected a payment provider yet: nothing can be sent anywhere."""
+    """The merchant has no provider this installation can use: not connected yet, or SANDBOX where the sandbox
+    app is not installed. Nothing was sent anywhere; retrying will not help until the owner connects Stripe."""
 
-    def __init__(self):
-        super().__init__(
-            "Stripe is not connected yet: the owner connects it in Settings.", code="not_connected"
-        )
+    def __init__(self, message: str = "Stripe is not connected yet: the owner connects it in Settings."):
+        super().__init__(message, code="not_connected")
 
 
 class RadarList:

@@ -1,23 +1,44 @@
-"""Which provider serves a merchant. Views and services ask here, never construct providers themselves."""
+"""Which provider serves a merchant. Views and services ask here, never construct providers themselves.
+
+Stripe is built in. Other providers register themselves (the sandbox app does so in its AppConfig.ready,
+and only where it is installed), so this module never imports them: a merchant whose provider is not
+installed gets ProviderNotConnected, a ProviderError with a message staff can read, not an ImportError.
+"""
+
+from collections.abc import Callable
 
 from merchants.models import Merchant
 
 from .base import Provider, ProviderNotConnected
+from .stripe import StripeProvider
+
+ProviderFactory = Callable[[Merchant], Provider]
+
+_factories: dict[str, ProviderFactory] = {Merchant.Provider.STRIPE: StripeProvider}
+
+
+def register(kind: str, factory: ProviderFactory) -> None:
+    """Serve merchants whose `provider` is `kind` with `factory(merchant)` (replaces an earlier one)."""
+    _factories[kind] = factory
+
+
+def unregister(kind: str) -> None:
+    _factories.pop(kind, None)
+
+
+def registered(kind: str) -> ProviderFactory | None:
+    return _factories.get(kind)
 
 
 def get_provider(merchant: Merchant) -> Provider:
-    """The provider that moves money for `merchant`: Stripe (official SDK) or the embedded sandbox.
-
-    Raises ProviderNotConnected (a ProviderError, so every caller already shows its message) for a merchant
-    whose owner has not connected Stripe: there is no silent sandbox default.
-    """
+    """The provider that moves money for `merchant`: Stripe (official SDK) or a registered one (sandbox)."""
     if merchant.provider == Merchant.Provider.NOT_CONNECTED:
         raise ProviderNotConnected()
-    if merchant.provider == Merchant.Provider.STRIPE:
-        from .stripe import StripeProvider
-
-        return StripeProvider(merchant)
-    # Imported lazily: the sandbox pulls in the event pipeline, which imports this module.
-    from .sandbox import SandboxProvider
-
-    return SandboxProvider(merchant)
+    factory = _factories.get(merchant.provider)
+    if factory is None:
+        raise ProviderNotConnected(
+            f"{merchant.name} is not connected to a payment provider "
+            f"({merchant.get_provider_display()} is not available on this installation). "
+            "Connect Stripe in Settings."
+        )
+    return factory(merchant)

@@ -2,7 +2,9 @@ import os
 
 import pytest
 
-from tests import factories
+from merchants.models import Merchant
+from providers import registry
+from tests import factories, sandbox_failures
 from tests.localstripe import running_localstripe
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -34,12 +36,14 @@ def _fast_settings(settings):
 
 @pytest.fixture(autouse=True)
 def _sandbox_failures_disarmed():
-    """A failure armed with providers.sandbox.fail_next() never leaks into the next test."""
-    from providers import sandbox
-
-    sandbox.reset_failures()
+    """SANDBOX merchants get the provider with test failure hooks (tests/sandbox_failures.py), and a failure
+    armed with fail_next() never leaks into the next test."""
+    previous = registry.registered(Merchant.Provider.SANDBOX)
+    registry.register(Merchant.Provider.SANDBOX, sandbox_failures.FailingSandboxProvider)
+    sandbox_failures.reset_failures()
     yield
-    sandbox.reset_failures()
+    sandbox_failures.reset_failures()
+    registry.register(Merchant.Provider.SANDBOX, previous)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import hmac
 import itertools
 import time
 
-from providers import stripe_objects as so
+from sandbox import stripe_objects as so
 
 _seq = itertools.count(1)
 T0 = 1_700_000_000

@@ -11,10 +11,10 @@ from access.bot_settings import telegram_chat_check
 from access.models import AccessGrant, ChatMember, LinkToken, TelegramAccount, TelegramBot, TelegramUpdate
 from access.tasks import MAX_RETRIES, retry_pending_revocations
 from audit.models import AuditEvent
-from providers import sandbox
-from providers import sandbox_simulate as sim
 from purchases.models import Purchase
 from purchases.services import purchase_cancel, purchases_expire, subscription_cancel, subscription_cancel_now
+from sandbox import provider as sandbox
+from sandbox import simulate as sim
 from tests import factories
 from tests.access.botapi_stub import user
 from tests.access.conftest import CHAT_ID

@@ -5,9 +5,9 @@ import pytest
 from playwright.sync_api import expect
 
 from customers.models import BlockEvent, Identifier
-from providers import sandbox
+from providers.base import ProviderError
 from refunds.models import Credit
-from tests import factories
+from tests import factories, sandbox_failures
 from transactions.models import Transaction
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def no_radar(monkeypatch):
     monkeypatch.setattr("customers.tasks.provider_mirrors_radar", lambda merchant: False)
     yield
-    sandbox.reset_failures()
+    sandbox_failures.reset_failures()
 
 
 @pytest.fixture
@@ -140,8 +140,8 @@ def test_the_providers_refusal_is_shown_in_the_modal(page, sign_in, owner, purch
     charge = charge_of(purchase)
     sign_in(owner)
     modal = open_credit(page, purchase, charge)
-    sandbox.fail_next(
-        sandbox.ProviderError("Charge ch_x has been charged back; cannot issue a refund."),
+    sandbox_failures.fail_next(
+        ProviderError("Charge ch_x has been charged back; cannot issue a refund."),
         method="refund_create",
     )
 

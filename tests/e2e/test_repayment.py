@@ -4,8 +4,8 @@ checkout, which the webhook pipeline records) and a manual repayment (issue 7)."
 import pytest
 from playwright.sync_api import expect
 
-from providers import sandbox
 from refunds.models import Repayment
+from sandbox import provider as sandbox
 from tests import factories
 from transactions.models import Transaction
 

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from providers import sandbox_simulate as sim
 from refunds.models import Repayment
 from refunds.services import repayment_link_create
+from sandbox import simulate as sim
 from tests import factories
 from transactions.models import Transaction
 

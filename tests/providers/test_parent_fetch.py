@@ -19,10 +19,10 @@ from providers import parents
 from providers.apply import apply_charge
 from providers.base import ObjectMissing
 from providers.models import ProviderEvent
-from providers.sandbox import SandboxProvider
-from providers.sandbox_simulate import simulate_customer
 from providers.stripe import STRIPE_API_VERSION, StripeProvider
 from providers.tasks import sweep_waiting_events
+from sandbox.provider import SandboxProvider
+from sandbox.simulate import simulate_customer
 from transactions.models import Transaction
 
 from . import stripe_payloads as sp

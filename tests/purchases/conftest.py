@@ -1,18 +1,11 @@
 import pytest
 
-from providers import sandbox
-
-
-@pytest.fixture(autouse=True)
-def _sandbox_failures_reset():
-    sandbox.reset_failures()
-    yield
-    sandbox.reset_failures()
+from tests import sandbox_failures
 
 
 @pytest.fixture
 def provider_must_not_be_called():
     """Arms the sandbox to fail any call: a test that passes proves no provider call was made."""
-    sandbox.fail_next(AssertionError("the provider was called"), times=100)
+    sandbox_failures.fail_next(AssertionError("the provider was called"), times=100)
     yield
-    sandbox.reset_failures()
+    sandbox_failures.reset_failures()

@@ -4,7 +4,6 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from providers import sandbox
 from providers.base import ProviderError
 from purchases.models import Purchase
 from purchases.services import (
@@ -14,7 +13,7 @@ from purchases.services import (
     purchase_cancel,
     purchase_cancel_options,
 )
-from tests import factories
+from tests import factories, sandbox_failures
 
 pytestmark = pytest.mark.django_db
 PHRASE = "CANCEL PURCHASE"
@@ -136,7 +135,7 @@ def test_a_purchase_that_is_not_live_cannot_be_cancelled(merchant, traits):
 
 def test_a_provider_failure_leaves_the_subscription_untouched(merchant):
     purchase = factories.PurchaseFactory(customer__merchant=merchant)
-    sandbox.fail_next(ProviderError("Your card was declined."))
+    sandbox_failures.fail_next(ProviderError("Your card was declined."))
 
     with pytest.raises(ProviderError):
         _cancel(purchase)

@@ -4,7 +4,6 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from providers import sandbox
 from providers.base import ProviderError
 from purchases.models import Purchase
 from purchases.services import (
@@ -16,7 +15,7 @@ from purchases.services import (
     subscription_recover,
 )
 from purchases.signals import purchase_access_ended
-from tests import factories
+from tests import factories, sandbox_failures
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +88,7 @@ def test_at_period_end_on_an_already_scheduled_subscription_is_a_no_op(
 
 
 def test_a_provider_failure_changes_nothing_and_carries_the_providers_message(subscription, owner, ended):
-    sandbox.fail_next(ProviderError("No such subscription: 'sub_x'", http_status=404))
+    sandbox_failures.fail_next(ProviderError("No such subscription: 'sub_x'", http_status=404))
 
     with pytest.raises(ProviderError, match="No such subscription"):
         subscription_cancel(actor=owner, now=timezone.now(), purchase=subscription, at_period_end=False)
@@ -138,7 +137,7 @@ def test_cancel_now_ends_a_scheduled_subscription_immediately(merchant, owner, e
 
 def test_cancel_now_failure_leaves_the_schedule_in_place(merchant, owner):
     purchase = factories.PurchaseFactory(customer__merchant=merchant, scheduled=True)
-    sandbox.fail_next(ProviderError("Stripe is having a bad day"))
+    sandbox_failures.fail_next(ProviderError("Stripe is having a bad day"))
 
     with pytest.raises(ProviderError):
         subscription_cancel_now(actor=owner, now=timezone.now(), purchase=purchase)
@@ -170,7 +169,7 @@ def test_recover_of_a_subscription_not_scheduled_is_refused(subscription, owner,
 
 def test_recover_failure_keeps_the_schedule(merchant, owner):
     purchase = factories.PurchaseFactory(customer__merchant=merchant, scheduled=True)
-    sandbox.fail_next(ProviderError("The subscription was deleted"))
+    sandbox_failures.fail_next(ProviderError("The subscription was deleted"))
 
     with pytest.raises(ProviderError, match="deleted"):
         subscription_recover(actor=owner, now=timezone.now(), purchase=purchase)

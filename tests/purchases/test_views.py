@@ -5,11 +5,10 @@ import json
 import pytest
 from django.urls import reverse
 
-from providers import sandbox
 from providers.base import ProviderError
 from purchases.models import AccessCode, Purchase
 from purchases.services import access_code_redeem, access_codes_generate
-from tests import factories
+from tests import factories, sandbox_failures
 
 pytestmark = pytest.mark.django_db
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -73,7 +72,7 @@ def test_scheduling_again_says_it_is_already_scheduled(owner_client, merchant, p
 
 
 def test_a_provider_error_is_shown_in_the_modal_and_nothing_changes(owner_client, subscription):
-    sandbox.fail_next(ProviderError("No such subscription: 'sub_gone'"))
+    sandbox_failures.fail_next(ProviderError("No such subscription: 'sub_gone'"))
 
     response = owner_client.post(_url("subscription-cancel", subscription), {}, **HX)
 

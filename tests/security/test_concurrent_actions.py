@@ -22,11 +22,11 @@ from audit.models import AuditEvent
 from customers import services as blocking
 from customers.models import BlockEvent, Identifier
 from merchants.models import Membership
-from providers.sandbox import SandboxProvider
 from purchases import services as purchases
 from purchases.models import AccessCode, Purchase
 from refunds.models import Credit, Repayment
 from refunds.services import credit_create, repayment_link_create, repayment_manual_create
+from sandbox.provider import SandboxProvider
 from tests import factories
 from transactions.models import Transaction
 

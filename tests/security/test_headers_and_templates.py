@@ -142,6 +142,57 @@ def test_production_mode_sets_secure_cookies_hsts_and_https_redirect():
     }
 
 
+# Run in a fresh process: INSTALLED_APPS and the URLconf are fixed when Django starts. The pay page is
+# requested only where no route matches it (the view itself would need a migrated database).
+SANDBOX_PROBE = """
+import json, django; django.setup()
+from django.apps import apps
+from django.test import Client
+from django.urls import Resolver404, resolve
+from merchants.models import Merchant
+from providers.base import ProviderNotConnected
+from providers.registry import get_provider
+try:
+    provider = type(get_provider(Merchant(name="M", slug="m", provider="SANDBOX"))).__name__
+except ProviderNotConnected:
+    provider = "not connected"
+try:
+    route, status = resolve("/sandbox/pay/cs_test_x/").view_name, None
+except Resolver404:
+    route = None
+    status = Client().get("/sandbox/pay/cs_test_x/", secure=True, HTTP_HOST="teller.example.com").status_code
+print(json.dumps({"installed": apps.is_installed("sandbox"), "provider": provider, "route": route,
+                  "status": status}))
+"""
+
+
+def _sandbox_probe(env):
+    result = _run(["-c", SANDBOX_PROBE], {**env, "DJANGO_SETTINGS_MODULE": "config.settings"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_production_mode_has_no_sandbox_app_page_or_provider():
+    assert _sandbox_probe(_production_env()) == {
+        "installed": False,
+        "provider": "not connected",
+        "route": None,
+        "status": 404,
+    }
+
+
+def test_the_sandbox_is_on_by_default_outside_production_and_can_be_switched_off():
+    development = {**_production_env(), "TELLER_PRODUCTION": "false"}
+
+    on = _sandbox_probe(development)
+    off = _sandbox_probe({**development, "TELLER_SANDBOX": "false"})
+    forced = _sandbox_probe(_production_env(TELLER_SANDBOX="true"))
+
+    assert on == {"installed": True, "provider": "SandboxProvider", "route": "sandbox:pay", "status": None}
+    assert off == {"installed": False, "provider": "not connected", "route": None, "status": 404}
+    assert forced["installed"] is True and forced["route"] == "sandbox:pay"
+
+
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "FIELD_ENCRYPTION_KEY"])
 def test_production_mode_refuses_to_start_without_its_keys(missing):
     env = _production_env()

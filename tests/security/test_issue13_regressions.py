@@ -20,10 +20,10 @@ from common.params import parse_aware_datetime, safe_next
 from customers.models import Customer
 from merchants.middleware import SESSION_KEY
 from merchants.models import Membership
-from providers import stripe_objects as so
 from providers.registry import get_provider
 from purchases.models import AccessCode
 from refunds.models import Repayment
+from sandbox import stripe_objects as so
 from tests import factories
 
 pytestmark = pytest.mark.django_db

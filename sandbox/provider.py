@@ -1,7 +1,7 @@
 """SandboxProvider: the embedded provider that answers like Stripe, with no account and no network.
 
 How it works (see docs/architecture.md, "The sandbox"):
-- Every call answers with a Stripe-shaped dict (providers/stripe_objects.py) AND emits the events Stripe
+- Every call answers with a Stripe-shaped dict (sandbox/stripe_objects.py) AND emits the events Stripe
   would send (refund.created + charge.refunded, customer.subscription.updated, ...) into the merchant's
   inbox through providers.inbox.event_store + event_enqueue, so the real webhook pipeline applies them.
 - Its state is the database: the sandbox's own events in the inbox (ProviderEvent.payload holds each
@@ -13,11 +13,8 @@ How it works (see docs/architecture.md, "The sandbox"):
   first refund, as Stripe does. The simulate_* helpers (demo seed, tests) take a `key`: the same key
   gives the same ids and event ids, so running the seed twice adds nothing.
 
-Failure hooks for tests (module-level, so they reach the provider whoever constructs it):
-    with sandbox.failing(ProviderUnavailable("Timed out"), method="refund_create"):
-        ...  # the next refund_create raises that exception, without changing any state
-`fail_next(exc, method=None, times=1)` arms the same thing without a context manager;
-`reset_failures()` disarms everything (tests/conftest-style fixtures should call it).
+It registers itself with providers.registry in SandboxConfig.ready, where the sandbox app is installed
+(settings.TELLER_SANDBOX). Tests make it fail on demand with tests/sandbox_failures.py, not with hooks here.
 """
 
 from __future__ import annotations
@@ -32,9 +29,12 @@ from django.conf import settings
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from providers import stripe_objects as so
 from providers.base import ObjectMissing, ProviderError, ProviderUnavailable, RadarList
+from providers.inbox import event_enqueue, event_process, event_store
 from providers.models import ProviderEvent
+from purchases.models import Purchase
+from sandbox import stripe_objects as so
+from transactions.models import Transaction
 
 REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 RADAR_LIST_IDS = {
@@ -46,40 +46,6 @@ RADAR_LIST_IDS = {
 # pipeline stores it and marks it ignored, and the sandbox reads the session back from it.
 SESSION_RECORD_TYPE = "sandbox.checkout.session.created"
 REPAYMENT_LINK_TTL = timedelta(hours=24)
-
-
-# --- deterministic failure hooks -----------------------------------------------------------------------
-
-_failures: list[list] = []  # [method or None, exception, remaining times]
-
-
-def fail_next(exc: Exception | None = None, *, method: str | None = None, times: int = 1) -> None:
-    """Make the next `times` calls (of `method`, or of any method) raise `exc` before touching any state."""
-    _failures.append(
-        [method, exc or ProviderError("The sandbox was told to fail.", code="sandbox_failure"), times]
-    )
-
-
-def reset_failures() -> None:
-    _failures.clear()
-
-
-@contextmanager
-def failing(exc: Exception | None = None, *, method: str | None = None, times: int = 1):
-    fail_next(exc, method=method, times=times)
-    try:
-        yield
-    finally:
-        reset_failures()
-
-
-def _maybe_fail(method: str) -> None:
-    for armed in _failures:
-        if armed[0] in (None, method) and armed[2] > 0:
-            armed[2] -= 1
-            if armed[2] == 0:
-                _failures.remove(armed)
-            raise armed[1]
 
 
 # --- time helpers ----------------------------------------------------------------------------------------
@@ -143,8 +109,6 @@ def emit(
     idempotency_key: str | None = None,
 ) -> ProviderEvent:
     """Store the Stripe-shaped event in the inbox and enqueue it, exactly as the webhook endpoint does."""
-    from providers.inbox import event_enqueue, event_store
-
     at = at or timezone.now()
     event_id = so.stripe_id("evt", f"{merchant.slug}:{key}:{type}") if key else so.stripe_id("evt")
     event = so.event(
@@ -185,8 +149,6 @@ def inline_apply():
 
 
 def _process_on_commit(stored: ProviderEvent) -> None:
-    from providers.inbox import event_process
-
     def process():
         try:
             event_process(event_id=stored.pk, now=timezone.now())
@@ -231,8 +193,6 @@ def _pm_from_transaction(txn) -> dict:
 
 
 def _charge_from_mirror(merchant, charge_id: str) -> dict | None:
-    from transactions.models import Transaction
-
     txn = (
         Transaction.objects.filter(merchant=merchant, provider_id=charge_id, kind=Transaction.Kind.CHARGE)
         .select_related("customer", "identifier")
@@ -262,8 +222,6 @@ def _charge_from_mirror(merchant, charge_id: str) -> dict | None:
 
 
 def _subscription_from_mirror(merchant, subscription_id: str) -> dict | None:
-    from purchases.models import Purchase
-
     purchase = (
         Purchase.objects.filter(merchant=merchant, provider_subscription_id=subscription_id)
         .select_related("customer", "product")
@@ -338,7 +296,6 @@ class SandboxProvider:
         self, *, charge_id: str, amount: int, reason: str, idempotency_key: str, metadata: dict | None = None
     ) -> dict:
         """Refund `amount` of the charge. Raises ProviderError when the charge cannot take it."""
-        _maybe_fail("refund_create")
         return create_refund(
             self.merchant,
             charge_id=charge_id,
@@ -351,7 +308,6 @@ class SandboxProvider:
 
     # Subscriptions ----------------------------------------------------------------------------------------
     def subscription_cancel_now(self, *, subscription_id: str, idempotency_key: str | None = None) -> dict:
-        _maybe_fail("subscription_cancel_now")
         return cancel_subscription(
             self.merchant, subscription_id=subscription_id, idempotency_key=idempotency_key
         )
@@ -359,7 +315,6 @@ class SandboxProvider:
     def subscription_set_cancel_at_period_end(
         self, *, subscription_id: str, cancel_at_period_end: bool
     ) -> dict:
-        _maybe_fail("subscription_set_cancel_at_period_end")
         return set_cancel_at_period_end(
             self.merchant, subscription_id=subscription_id, cancel_at_period_end=cancel_at_period_end
         )
@@ -368,7 +323,6 @@ class SandboxProvider:
     def repayment_link_create(
         self, *, amount: int, currency: str, description: str, metadata: dict, idempotency_key: str
     ) -> dict:
-        _maybe_fail("repayment_link_create")
         if amount <= 0:
             raise ProviderError(
                 "Amount must be greater than zero.", code="parameter_invalid_integer", http_status=400
@@ -402,12 +356,10 @@ class SandboxProvider:
         return session
 
     def repayment_link_cancel(self, *, link_id: str) -> dict:
-        _maybe_fail("repayment_link_cancel")
         return expire_checkout_session(self.merchant, session_id=link_id)
 
     # Radar --------------------------------------------------------------------------------------------------
     def radar_item_add(self, *, list_kind: str, value: str) -> dict:
-        _maybe_fail("radar_item_add")
         if list_kind not in RADAR_LIST_IDS:
             raise ProviderError(f"Unknown value list: {list_kind}", code="resource_missing", http_status=404)
         if not value:
@@ -418,14 +370,12 @@ class SandboxProvider:
         )
 
     def radar_item_remove(self, *, item_id: str) -> dict:
-        _maybe_fail("radar_item_remove")
         if not item_id.startswith("rsli_"):
             raise _no_such("radar.value_list_item", item_id)
         return {"id": item_id, "object": "radar.value_list_item", "deleted": True}
 
     # Reads --------------------------------------------------------------------------------------------------
     def retrieve(self, *, object_type: str, object_id: str) -> dict:
-        _maybe_fail("retrieve")
         if object_type == "charge":
             return charge_state(self.merchant, object_id)
         if object_type == "subscription":
@@ -454,8 +404,6 @@ def create_refund(
     metadata: dict | None = None,
 ) -> dict:
     """Refund and emit refund.created + charge.refunded. Same key, same refund (Stripe's idempotency)."""
-    from transactions.models import Transaction
-
     refund_id = so.stripe_id("re", f"{merchant.slug}:{key}")
     existing = latest_object(merchant, refund_id)
     if existing is not None:
@@ -635,7 +583,4 @@ __all__ = [
     "SandboxProvider",
     "ProviderError",
     "ProviderUnavailable",
-    "fail_next",
-    "failing",
-    "reset_failures",
 ]

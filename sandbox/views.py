@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from providers.base import ProviderError
-from providers.sandbox import find_checkout_session, pay_checkout_session
+from sandbox.provider import find_checkout_session, pay_checkout_session
 
 
 @require_http_methods(["GET", "POST"])
@@ -30,7 +30,7 @@ def sandbox_pay(request, session_id: str):
             return redirect("sandbox:pay", session_id=session_id)
     return render(
         request,
-        "providers/sandbox_pay.html",
+        "sandbox/pay.html",
         {
             "merchant": merchant,
             "session": session,

@@ -25,10 +25,10 @@ from django.utils import timezone
 from access.models import TelegramAccount, TelegramChat
 from customers.models import Customer
 from merchants.models import Membership, Merchant, Role, User
-from providers import sandbox
-from providers import sandbox_simulate as sim
-from providers import stripe_objects as so
 from purchases.models import AccessCode, Product
+from sandbox import provider as sandbox
+from sandbox import simulate as sim
+from sandbox import stripe_objects as so
 
 PASSWORD = "teller-demo-2026"
 DEFAULT_CUSTOMERS = 220

@@ -1,7 +1,7 @@
 """Simulated customer activity at the sandbox: what would happen at Stripe when customers buy, pay, fail,
 refund and dispute. Used by `manage.py seed_demo` and by tests.
 
-Every helper emits the Stripe events into the merchant's inbox (providers.sandbox.emit), never writes a
+Every helper emits the Stripe events into the merchant's inbox (sandbox.provider.emit), never writes a
 domain row: the pipeline applies them. Each takes a `key` and an explicit time `at`; the same key gives
 the same object ids and event ids, so calling a helper twice with the same key changes nothing.
 """
@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from providers import stripe_objects as so
-from providers.sandbox import (
+from sandbox import stripe_objects as so
+from sandbox.provider import (
     add_interval,
     charge_state,
     create_refund,

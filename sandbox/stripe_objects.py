@@ -17,7 +17,7 @@ import secrets
 import string
 from datetime import datetime
 
-from .stripe import STRIPE_API_VERSION as API_VERSION  # the sandbox speaks the version Teller pins
+from providers.stripe import STRIPE_API_VERSION as API_VERSION  # the sandbox speaks the version Teller pins
 
 _ALPHABET = string.digits + string.ascii_letters
 

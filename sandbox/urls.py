@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .sandbox_views import sandbox_pay
+from .views import sandbox_pay
 
 app_name = "sandbox"
 urlpatterns = [

@@ -5,14 +5,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from providers import sandbox
-from providers import sandbox_simulate as sim
-from providers import stripe_objects as so
 from providers.base import ProviderError, ProviderUnavailable, RadarList
 from providers.models import ProviderEvent
 from providers.registry import get_provider
 from purchases.models import Purchase
-from tests import factories
+from sandbox import provider as sandbox
+from sandbox import simulate as sim
+from sandbox import stripe_objects as so
+from tests import factories, sandbox_failures
 from tests.stripe_shapes import REMOVED_FIELDS
 from transactions.models import Transaction
 
@@ -454,7 +454,7 @@ def test_an_armed_failure_raises_once_and_changes_nothing(book, merchant):
     provider = get_provider(merchant)
     before = ProviderEvent.objects.count()
 
-    with sandbox.failing(ProviderUnavailable("Timed out"), method="refund_create"):
+    with sandbox_failures.failing(ProviderUnavailable("Timed out"), method="refund_create"):
         with pytest.raises(ProviderUnavailable, match="Timed out"):
             provider.refund_create(charge_id=book["charge"]["id"], amount=100, reason="", idempotency_key="f")
         provider.subscription_set_cancel_at_period_end(
@@ -466,7 +466,7 @@ def test_an_armed_failure_raises_once_and_changes_nothing(book, merchant):
 
 
 def test_fail_next_without_a_method_fails_any_call(merchant):
-    sandbox.fail_next(times=2)
+    sandbox_failures.fail_next(times=2)
 
     for _ in range(2):
         with pytest.raises(ProviderError, match="told to fail"):
