@@ -143,9 +143,23 @@ def test_stats_are_per_currency_with_ratios_and_a_server_rendered_chart(owner_cl
 
     assert "€40.00" in html  # sales
     assert "€25.00" in html  # net = 40 - 5 - 10
-    assert "25.0%" in html  # refund ratio 1/4 and chargeback ratio 1/4
+    assert "12.5%" in html  # refund ratio: refunded 5 of 40 sold
+    assert "25.0%" in html  # chargeback ratio 1/4 payments
     assert "USD" in html and "$7.00" in html and "No chargebacks" in html
     assert "<svg" in html and 'class="chart-sales"' in html and "style=" not in html
+
+
+def test_the_refund_ratio_is_refunded_amount_over_sales_not_a_count(owner_client, customer):
+    factories.TransactionFactory(customer=customer, amount=1000, currency="eur")
+    factories.TransactionFactory(customer=customer, amount=3000, currency="eur")
+    # The first charge refunded in two parts: 10.00 of 40.00 refunded, two refunds for two payments
+    for part in (300, 700):
+        factories.TransactionFactory(customer=customer, refund=True, amount=part, currency="eur")
+
+    html = _page(owner_client, customer, tab="stats").content.decode()
+
+    assert "25.0%" in html  # 10.00 of 40.00
+    assert "100.0%" not in html  # 2 refunds / 2 payments, the old count ratio
 
 
 def test_stats_tab_has_an_empty_state(owner_client, customer):
