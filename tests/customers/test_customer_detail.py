@@ -162,6 +162,16 @@ def test_the_refund_ratio_is_refunded_amount_over_sales_not_a_count(owner_client
     assert "100.0%" not in html  # 2 refunds / 2 payments, the old count ratio
 
 
+def test_the_stats_tiles_show_every_currency_the_customer_paid_in(owner_client, customer):
+    factories.TransactionFactory(customer=customer, amount=4000, currency="eur")
+    factories.TransactionFactory(customer=customer, amount=1234, currency="usd")
+
+    html = _page(owner_client, customer, tab="stats").content.decode()
+    tiles = html[html.index("stat-tiles") : html.index("stats-table")]
+
+    assert "€40.00" in tiles and "$12.34" in tiles
+
+
 def test_stats_tab_has_an_empty_state(owner_client, customer):
     html = _page(owner_client, customer, tab="stats").content.decode()
 
