@@ -1,6 +1,7 @@
 """Badge colours and row actions for the customer page, so templates stay free of status logic."""
 
 from django import template
+from django.utils import timezone
 
 from purchases.models import Purchase
 from transactions.models import Transaction
@@ -77,6 +78,17 @@ def expiry(obj) -> str:
     month = getattr(obj, "exp_month", None) or getattr(obj, "method_exp_month", None)
     year = getattr(obj, "exp_year", None) or getattr(obj, "method_exp_year", None)
     return f"{month:02d}/{year % 100:02d}" if month and year else ""
+
+
+@register.filter
+def card_expired(obj) -> bool:
+    """A card is valid through the last day of its expiry month, so it has expired once that month is past."""
+    month = getattr(obj, "exp_month", None)
+    year = getattr(obj, "exp_year", None)
+    if not (month and year):
+        return False
+    today = timezone.localdate()
+    return (year, month) < (today.year, today.month)
 
 
 @register.filter

@@ -377,6 +377,27 @@ def test_payment_methods_show_last4_expiry_default_and_blocked_state(owner_clien
     assert "Default" in html and "Blocked" in html
 
 
+def test_an_expired_card_shows_expired_not_active(owner_client, customer):
+    today = timezone.localdate()
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    factories.PaymentMethodFactory(
+        customer=customer, last4="3333", exp_month=last_month.month, exp_year=last_month.year
+    )
+    # Valid through the end of this month
+    factories.PaymentMethodFactory(
+        customer=customer, last4="4444", exp_month=today.month, exp_year=today.year
+    )
+
+    html = _get(
+        owner_client, reverse("customers:detail-payment-methods", args=[customer.public_id]), htmx=True
+    ).content.decode()
+    rows = {row.split("•••• ")[1][:4]: row for row in html.split('<li class="pm">')[1:]}
+    expired, current = rows["3333"], rows["4444"]
+
+    assert "Expired" in expired and "Active" not in expired
+    assert "Active" in current and "Expired" not in current
+
+
 # Identifier log ---------------------------------------------------------------------------------------
 
 
