@@ -3,6 +3,7 @@
 from django import template
 from django.utils import timezone
 
+from common.labels import card_brand as _card_brand
 from purchases.models import Purchase
 from transactions.models import Transaction
 
@@ -78,6 +79,11 @@ def expiry(obj) -> str:
     month = getattr(obj, "exp_month", None) or getattr(obj, "method_exp_month", None)
     year = getattr(obj, "exp_year", None) or getattr(obj, "method_exp_year", None)
     return f"{month:02d}/{year % 100:02d}" if month and year else ""
+
+
+@register.filter
+def card_brand(brand: str) -> str:
+    return _card_brand(brand)
 
 
 @register.filter

@@ -377,6 +377,20 @@ def test_payment_methods_show_last4_expiry_default_and_blocked_state(owner_clien
     assert "Default" in html and "Blocked" in html
 
 
+def test_card_brands_are_spelled_as_the_networks_spell_them(owner_client, customer):
+    factories.PaymentMethodFactory(customer=customer, brand="jcb", last4="3566")
+    factories.PaymentMethodFactory(customer=customer, brand="amex", last4="0005")
+    factories.TransactionFactory(customer=customer, method_brand="jcb", method_last4="3566")
+
+    panel = _get(
+        owner_client, reverse("customers:detail-payment-methods", args=[customer.public_id]), htmx=True
+    ).content.decode()
+    details = _page(owner_client, customer, tab="details").content.decode()
+
+    assert "JCB" in panel and "American Express" in panel and "Jcb" not in panel and "Amex" not in panel
+    assert "JCB •••• 3566" in details and "Jcb" not in details
+
+
 def test_an_expired_card_shows_expired_not_active(owner_client, customer):
     today = timezone.localdate()
     last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
