@@ -377,6 +377,20 @@ def test_payment_methods_show_last4_expiry_default_and_blocked_state(owner_clien
     assert "Default" in html and "Blocked" in html
 
 
+def test_a_chargeback_is_negative_on_the_customer_page_as_on_the_transactions_list(owner_client, customer):
+    purchase = factories.PurchaseFactory(customer=customer)
+    factories.TransactionFactory(customer=customer, purchase=purchase, chargeback=True, amount=1000)
+    products_url = reverse("customers:purchase-transactions", args=[customer.public_id, purchase.pk])
+
+    details = _page(owner_client, customer, tab="details").content.decode()
+    activity = _page(owner_client, customer, tab="activity").content.decode()
+    listed = owner_client.get(reverse("transactions:list")).content.decode()
+    rows = _get(owner_client, products_url, htmx=True).content.decode()
+
+    for html in (details, activity, listed, rows):
+        assert "-€10.00" in html
+
+
 def test_card_brands_are_spelled_as_the_networks_spell_them(owner_client, customer):
     factories.PaymentMethodFactory(customer=customer, brand="jcb", last4="3566")
     factories.PaymentMethodFactory(customer=customer, brand="amex", last4="0005")
