@@ -160,6 +160,7 @@ class BlockEvent(models.Model):
     class Source(models.TextChoices):
         MANUAL = "MANUAL", "Manual"
         BLOCK_ALL = "BLOCK_ALL", "Block all"
+        UNBLOCK_ALL = "UNBLOCK_ALL", "Unblock all"
         CREDIT = "CREDIT", "Credit"
         SYSTEM = "SYSTEM", "System"
 

@@ -81,7 +81,9 @@ class CurrencyStats:
 
     @property
     def refund_ratio(self) -> float:
-        return 100 * self.refunds_count / self.payments_count if self.payments_count else 0.0
+        """Refunded amount over sales amount: a charge refunded in two parts is 100%, not 200% (a count
+        ratio would count the parts)."""
+        return 100 * self.refunds / self.sales if self.sales else 0.0
 
     @property
     def chargeback_ratio(self) -> float:

@@ -231,7 +231,7 @@ def customer_unblock_all(
     customer: Customer,
     reason: str = "",
     reason_text: str = "",
-    source: str = BlockEvent.Source.BLOCK_ALL,
+    source: str = BlockEvent.Source.UNBLOCK_ALL,
 ) -> list[BlockEvent]:
     """Unblock every detail of the customer. Raises UnblockNotAllowed for support agents."""
     _require_unblock(actor, customer.merchant)
@@ -253,7 +253,7 @@ def customer_unblock_all(
             target=customer,
             now=now,
             customer=customer,
-            data={"unblocked": len(events), "reason": reason},
+            data={"unblocked": len(events), "reason": reason, "source": source},
         )
     customer.refresh_from_db(fields=["is_blocked"])
     return events

@@ -29,7 +29,8 @@ class ObjectMissing(ProviderError):
 
 class ProviderNotConnected(ProviderError):
     """The merchant has no provider this installation can use: not connected yet, or SANDBOX where the sandbox
-    app is not installed. Nothing was sent anywhere; retrying will not help until the owner connects Stripe."""
+    app is not installed. Nothing was sent anywhere; retrying will not help until the owner
+    connects Stripe."""
 
     def __init__(self, message: str = "Stripe is not connected yet: the owner connects it in Settings."):
         super().__init__(message, code="not_connected")

@@ -4,6 +4,7 @@ import string
 from django.conf import settings
 from django.db import models
 
+from common.labels import duration_label
 from common.querysets import MerchantManager, MerchantQuerySet
 
 ACCESS_CODE_ALPHABET = "".join(c for c in string.ascii_uppercase + string.digits if c not in "O0I1")
@@ -166,3 +167,10 @@ class AccessCode(models.Model):
 
     def __str__(self):
         return self.code
+
+    @property
+    def duration_label(self) -> str:
+        """ "Lifetime", "1 year", "3 months" (never "1 years")."""
+        if self.duration == self.Duration.LIFETIME:
+            return "Lifetime"
+        return duration_label(self.duration_count, self.duration)

@@ -279,7 +279,7 @@ def access_codes_csv(request, batch):
         [
             code.code,
             "; ".join(p.name for p in code.products.all()),
-            _duration_label(code),
+            code.duration_label,
             code.batch,
             selectors.access_code_state(code),
             code.redeemed_by.email if code.redeemed_by else "",
@@ -292,9 +292,3 @@ def access_codes_csv(request, batch):
     safe_name = re.sub(r"[^A-Za-z0-9-]", "", batch)[:32]
     response["Content-Disposition"] = f'attachment; filename="access-codes-{safe_name}.csv"'
     return response
-
-
-def _duration_label(code: AccessCode) -> str:
-    if code.duration == AccessCode.Duration.LIFETIME:
-        return "Lifetime"
-    return f"{code.duration_count} {code.get_duration_display().lower()}"

@@ -57,8 +57,10 @@ def _context(txn: Transaction, form=None) -> dict:
         "txn": txn,
         "notes": _notes(txn),
         "form": form or NoteForm(),
+        # Only the customer's own words: provider metadata (evidence_due_by, order ids) is not a note and is
+        # shown as raw JSON apart from it.
         "customer_note": txn.description,
-        "metadata": txn.metadata or {},
+        "metadata_json": json.dumps(txn.metadata, indent=2, sort_keys=True) if txn.metadata else "",
     }
 
 

@@ -109,6 +109,18 @@ class TransactionFilter(django_filters.FilterSet):
         return queryset.filter(blocked_detail_used=(value == "yes"))
 
     @property
+    def inverted_range_note(self) -> str:
+        """Said aloud when From is after To: such a range matches nothing, which an empty list alone hides."""
+        data = getattr(self.form, "cleaned_data", None) if self.form.is_valid() else None
+        start, end = (data or {}).get("date_from"), (data or {}).get("date_to")
+        if start and end and start > end:
+            return (
+                f"The date range is inverted: From ({start:%Y-%m-%d}) is after To ({end:%Y-%m-%d}). "
+                "Swap the dates."
+            )
+        return ""
+
+    @property
     def is_filtered(self) -> bool:
         self.form.errors  # noqa: B018 - runs validation
         return any(getattr(self.form, "cleaned_data", {}).values())

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from common.labels import card_brand
 from common.querysets import MerchantManager, MerchantQuerySet
 
 
@@ -164,7 +165,7 @@ class Transaction(models.Model):
     @property
     def method_display(self) -> str:
         if self.method_brand and self.method_last4:
-            return f"{self.method_brand.title()} •••• {self.method_last4}"
+            return f"{card_brand(self.method_brand)} •••• {self.method_last4}"
         label = dict(self.MethodType.choices).get(
             self.method_type, self.method_type.replace("_", " ").title()
         )

@@ -15,7 +15,10 @@ RESULTS_ID = "transaction-results"
 def transaction_list(request):
     """Newest first; filters and search live in the URL; an HTMX request gets only the results table."""
     filterset, page = selectors.transaction_list(request=request)
-    context = {"filter": filterset, "page": page, "notes": ignored_filter_notes(filterset)}
+    notes = ignored_filter_notes(filterset)
+    if filterset.inverted_range_note:
+        notes.append(filterset.inverted_range_note)
+    context = {"filter": filterset, "page": page, "notes": notes}
     template = "transactions/transaction_list.html"
     if request.htmx and request.htmx.target == RESULTS_ID:
         response = render(request, f"{template}#results", context)

@@ -1,7 +1,9 @@
 """Badge colours and row actions for the customer page, so templates stay free of status logic."""
 
 from django import template
+from django.utils import timezone
 
+from common.labels import card_brand as _card_brand
 from purchases.models import Purchase
 from transactions.models import Transaction
 from transactions.rules import credit_refusal
@@ -74,6 +76,22 @@ def expiry(obj) -> str:
     month = getattr(obj, "exp_month", None) or getattr(obj, "method_exp_month", None)
     year = getattr(obj, "exp_year", None) or getattr(obj, "method_exp_year", None)
     return f"{month:02d}/{year % 100:02d}" if month and year else ""
+
+
+@register.filter
+def card_brand(brand: str) -> str:
+    return _card_brand(brand)
+
+
+@register.filter
+def card_expired(obj) -> bool:
+    """A card is valid through the last day of its expiry month, so it has expired once that month is past."""
+    month = getattr(obj, "exp_month", None)
+    year = getattr(obj, "exp_year", None)
+    if not (month and year):
+        return False
+    today = timezone.localdate()
+    return (year, month) < (today.year, today.month)
 
 
 @register.filter

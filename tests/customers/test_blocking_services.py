@@ -262,6 +262,17 @@ def test_block_all_blocks_every_detail_including_the_customer_id(owner, customer
     assert AuditEvent.objects.filter(action="customer.block_all").count() == 1
 
 
+def test_unblock_all_logs_its_own_source_not_block_all(owner, customer):
+    link(customer)
+    link(customer, email=True)
+    customer_block_all(actor=owner, now=NOW, customer=customer, reason=FRAUD)
+
+    events = services.customer_unblock_all(actor=owner, now=NOW, customer=customer)
+
+    assert len(events) == 3 and {e.source for e in events} == {"UNBLOCK_ALL"}  # with the customer ID
+    assert {e.get_source_display() for e in events} == {"Unblock all"}
+
+
 def test_block_all_creates_the_customer_id_detail_when_sync_has_not(owner, customer):
     events = customer_block_all(
         actor=owner, now=NOW, customer=customer, reason=FRAUD, source=BlockEvent.Source.CREDIT

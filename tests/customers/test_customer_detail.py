@@ -143,9 +143,33 @@ def test_stats_are_per_currency_with_ratios_and_a_server_rendered_chart(owner_cl
 
     assert "€40.00" in html  # sales
     assert "€25.00" in html  # net = 40 - 5 - 10
-    assert "25.0%" in html  # refund ratio 1/4 and chargeback ratio 1/4
+    assert "12.5%" in html  # refund ratio: refunded 5 of 40 sold
+    assert "25.0%" in html  # chargeback ratio 1/4 payments
     assert "USD" in html and "$7.00" in html and "No chargebacks" in html
     assert "<svg" in html and 'class="chart-sales"' in html and "style=" not in html
+
+
+def test_the_refund_ratio_is_refunded_amount_over_sales_not_a_count(owner_client, customer):
+    factories.TransactionFactory(customer=customer, amount=1000, currency="eur")
+    factories.TransactionFactory(customer=customer, amount=3000, currency="eur")
+    # The first charge refunded in two parts: 10.00 of 40.00 refunded, two refunds for two payments
+    for part in (300, 700):
+        factories.TransactionFactory(customer=customer, refund=True, amount=part, currency="eur")
+
+    html = _page(owner_client, customer, tab="stats").content.decode()
+
+    assert "25.0%" in html  # 10.00 of 40.00
+    assert "100.0%" not in html  # 2 refunds / 2 payments, the old count ratio
+
+
+def test_the_stats_tiles_show_every_currency_the_customer_paid_in(owner_client, customer):
+    factories.TransactionFactory(customer=customer, amount=4000, currency="eur")
+    factories.TransactionFactory(customer=customer, amount=1234, currency="usd")
+
+    html = _page(owner_client, customer, tab="stats").content.decode()
+    tiles = html[html.index("stat-tiles") : html.index("stats-table")]
+
+    assert "€40.00" in tiles and "$12.34" in tiles
 
 
 def test_stats_tab_has_an_empty_state(owner_client, customer):
@@ -351,6 +375,55 @@ def test_payment_methods_show_last4_expiry_default_and_blocked_state(owner_clien
 
     assert "•••• 1111" in html and "•••• 2222" in html and "01/29" in html
     assert "Default" in html and "Blocked" in html
+
+
+def test_a_chargeback_is_negative_on_the_customer_page_as_on_the_transactions_list(owner_client, customer):
+    purchase = factories.PurchaseFactory(customer=customer)
+    factories.TransactionFactory(customer=customer, purchase=purchase, chargeback=True, amount=1000)
+    products_url = reverse("customers:purchase-transactions", args=[customer.public_id, purchase.pk])
+
+    details = _page(owner_client, customer, tab="details").content.decode()
+    activity = _page(owner_client, customer, tab="activity").content.decode()
+    listed = owner_client.get(reverse("transactions:list")).content.decode()
+    rows = _get(owner_client, products_url, htmx=True).content.decode()
+
+    for html in (details, activity, listed, rows):
+        assert "-€10.00" in html
+
+
+def test_card_brands_are_spelled_as_the_networks_spell_them(owner_client, customer):
+    factories.PaymentMethodFactory(customer=customer, brand="jcb", last4="3566")
+    factories.PaymentMethodFactory(customer=customer, brand="amex", last4="0005")
+    factories.TransactionFactory(customer=customer, method_brand="jcb", method_last4="3566")
+
+    panel = _get(
+        owner_client, reverse("customers:detail-payment-methods", args=[customer.public_id]), htmx=True
+    ).content.decode()
+    details = _page(owner_client, customer, tab="details").content.decode()
+
+    assert "JCB" in panel and "American Express" in panel and "Jcb" not in panel and "Amex" not in panel
+    assert "JCB •••• 3566" in details and "Jcb" not in details
+
+
+def test_an_expired_card_shows_expired_not_active(owner_client, customer):
+    today = timezone.localdate()
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    factories.PaymentMethodFactory(
+        customer=customer, last4="3333", exp_month=last_month.month, exp_year=last_month.year
+    )
+    # Valid through the end of this month
+    factories.PaymentMethodFactory(
+        customer=customer, last4="4444", exp_month=today.month, exp_year=today.year
+    )
+
+    html = _get(
+        owner_client, reverse("customers:detail-payment-methods", args=[customer.public_id]), htmx=True
+    ).content.decode()
+    rows = {row.split("•••• ")[1][:4]: row for row in html.split('<li class="pm">')[1:]}
+    expired, current = rows["3333"], rows["4444"]
+
+    assert "Expired" in expired and "Active" not in expired
+    assert "Active" in current and "Expired" not in current
 
 
 # Identifier log ---------------------------------------------------------------------------------------

@@ -255,6 +255,29 @@ def test_the_list_shows_the_buyer_with_a_link(owner_client, merchant, product, d
     assert codes[0].code in redeemed_only and codes[1].code not in redeemed_only
 
 
+def test_durations_are_singular_for_one_in_the_list_and_the_csv(owner_client, merchant, product):
+    def generate(duration, count):
+        return access_codes_generate(
+            actor=None,
+            now=_now(),
+            merchant=merchant,
+            products=[product],
+            quantity=1,
+            duration=duration,
+            duration_count=count,
+        )
+
+    generate("YEARS", 1)
+    generate("MONTHS", 3)
+    batch = generate("DAYS", 1).codes[0].batch
+
+    body = owner_client.get(reverse("purchases:access-codes")).content.decode()
+    csv = owner_client.get(reverse("purchases:access-codes-csv", args=[batch])).content.decode()
+
+    assert "<td>1 year</td>" in body and "<td>3 months</td>" in body and "<td>1 day</td>" in body
+    assert "1 years" not in body and "1 day," in csv and "1 days" not in csv
+
+
 def test_the_csv_holds_the_batch(owner_client, merchant, product):
     batch = access_codes_generate(
         actor=None,
@@ -271,7 +294,7 @@ def test_the_csv_holds_the_batch(owner_client, merchant, product):
     lines = response.content.decode().strip().splitlines()
     assert response["Content-Type"] == "text/csv"
     assert lines[0].startswith("code,products,duration")
-    assert len(lines) == 6 and "1 years" in lines[1] and "VIP channel" in lines[1]
+    assert len(lines) == 6 and ",1 year," in lines[1] and "VIP channel" in lines[1]
 
 
 def test_unused_codes_can_be_deleted_redeemed_ones_not(owner_client, merchant, product):

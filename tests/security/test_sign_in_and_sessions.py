@@ -44,6 +44,21 @@ def test_fewer_failures_than_the_limit_still_let_the_right_password_in(client, o
     assert _sign_in(client, owner).status_code == 302
 
 
+def test_failures_with_an_unknown_email_do_not_lock_others_out_behind_that_address(client, owner, axes_on):
+    for _ in range(axes_on.AXES_FAILURE_LIMIT + 1):
+        client.post(reverse("login"), {"username": "nobody@example.org", "password": "wrong-password"})
+
+    colleague = Client()  # same address (127.0.0.1), another account
+
+    assert _sign_in(colleague, owner).status_code == 302
+    assert (
+        client.post(
+            reverse("login"), {"username": "nobody@example.org", "password": "wrong-password"}
+        ).status_code
+        == 429
+    )  # the guessed account itself is locked
+
+
 def test_signing_in_gives_a_new_session_key(client, owner):
     client.get(reverse("login"))
     session = client.session

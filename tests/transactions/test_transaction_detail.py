@@ -44,11 +44,28 @@ def test_the_page_shows_every_field_of_the_transaction(owner_client, txn):
         assert text in html
 
 
-def test_the_customers_own_note_comes_from_the_provider_description_and_metadata(owner_client, txn):
+def test_the_customers_note_is_only_their_description_metadata_is_raw_json(owner_client, txn):
+    txn.metadata = {"order": "A-42", "evidence_due_by": 1796905426}
+    txn.save(update_fields=["metadata"])
+
     html = _detail(owner_client, txn).content.decode()
 
     note = html.split('id="txn-customer-note"')[1].split("</section>")[0]
-    assert "Please renew manually" in note and "A-42" in note and "Grace Hopper" in note
+    raw = html.split('id="txn-metadata"')[1].split("</section>")[0]
+    assert "Please renew manually" in note and "Grace Hopper" in note
+    assert "evidence_due_by" not in note and "A-42" not in note
+    assert "Raw JSON" in raw and "&quot;evidence_due_by&quot;: 1796905426" in raw
+
+
+def test_metadata_alone_is_not_shown_as_a_customers_note(owner_client, txn):
+    txn.description = ""
+    txn.save(update_fields=["description"])
+
+    note = (
+        _detail(owner_client, txn).content.decode().split('id="txn-customer-note"')[1].split("</section>")[0]
+    )
+
+    assert "The customer left no note" in note and "A-42" not in note
 
 
 def test_the_ipn_log_lists_linked_and_matching_events_with_pretty_json(owner_client, merchant, txn):

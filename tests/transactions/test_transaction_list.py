@@ -233,3 +233,15 @@ def test_the_table_runs_the_same_number_of_queries_for_3_or_40_rows(owner_client
     many = _list_queries(owner_client, merchant, 37, params)
 
     assert few == many
+
+
+def test_an_inverted_date_range_says_it_is_inverted(owner_client, merchant):
+    url = reverse("transactions:list") + "?date_from=2026-11-30&date_to=2026-11-01"
+
+    page = owner_client.get(url).content.decode()
+    fragment = owner_client.get(url, headers={"HX-Request": "true", "HX-Target": "transaction-results"})
+    forward = owner_client.get(reverse("transactions:list") + "?date_from=2026-11-01&date_to=2026-11-30")
+
+    assert "The date range is inverted" in page and "2026-11-30" in page
+    assert "The date range is inverted" in fragment.content.decode()
+    assert "inverted" not in forward.content.decode()
