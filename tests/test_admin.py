@@ -10,7 +10,7 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from customers.models import BlockEvent
 from merchants.models import Merchant
-from providers.models import ProviderEvent
+from providers.models import InvoicePayment, ProviderEvent, ProviderInvoice
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,8 @@ PROJECT_APPS = {
     "access",
     "audit",
 }
-READ_ONLY = {AuditEvent, BlockEvent, ProviderEvent}
+# Provider mirrors and logs: written only by the apply step or the log writers.
+READ_ONLY = {AuditEvent, BlockEvent, ProviderEvent, ProviderInvoice, InvoicePayment}
 
 
 def factory_for(model):
