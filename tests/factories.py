@@ -16,7 +16,7 @@ from access.models import (
 )
 from customers.models import BlockEvent, Customer, CustomerIdentifier, Identifier, PaymentMethod
 from merchants.models import Membership, Merchant, Role, User
-from providers.models import ProviderEvent
+from providers.models import InvoicePayment, ProviderEvent, ProviderInvoice
 from purchases.models import AccessCode, Product, Purchase
 from refunds.models import Credit, Repayment
 from transactions.models import Note, Transaction
@@ -319,6 +319,27 @@ class ProviderEventFactory(factory.django.DjangoModelFactory):
     payload = factory.LazyFunction(dict)
     provider_created_at = factory.LazyFunction(timezone.now)
     received_at = factory.LazyFunction(timezone.now)
+
+
+class ProviderInvoiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProviderInvoice
+
+    merchant = factory.SubFactory(MerchantFactory)
+    provider_invoice_id = factory.Sequence(lambda n: f"in_T{n:014d}")
+    provider_subscription_id = factory.Sequence(lambda n: f"sub_T{n:010d}")
+    status = "paid"
+
+
+class InvoicePaymentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InvoicePayment
+
+    merchant = factory.SubFactory(MerchantFactory)
+    provider_id = factory.Sequence(lambda n: f"inpay_T{n:014d}")
+    provider_invoice_id = factory.Sequence(lambda n: f"in_T{n:014d}")
+    payment_intent_id = factory.Sequence(lambda n: f"pi_T{n:014d}")
+    status = "paid"
 
 
 class TelegramChatFactory(factory.django.DjangoModelFactory):

@@ -11,7 +11,7 @@ from access.models import TelegramUpdate
 from audit.models import AuditEvent
 from customers.models import BlockEvent
 from merchants.models import Merchant
-from providers.models import ProviderEvent
+from providers.models import InvoicePayment, ProviderEvent, ProviderInvoice
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,8 @@ PROJECT_APPS = {
     "access",
     "audit",
 }
-READ_ONLY = {AuditEvent, BlockEvent, ProviderEvent, TelegramUpdate}
+# Provider mirrors and logs: written only by the apply step or the log writers.
+READ_ONLY = {AuditEvent, BlockEvent, ProviderEvent, ProviderInvoice, InvoicePayment, TelegramUpdate}
 
 
 def factory_for(model):
