@@ -181,7 +181,8 @@ def test_a_batch_costs_a_bounded_number_of_queries_per_event(stripe_merchant):
     with CaptureQueriesContext(connection) as queries:
         assert event_process_batch(merchant_id=stripe_merchant.pk, now=timezone.now()) == 40
 
-    # Measured: 6 per event (the batch knows which keys are new, and reuses the rows it inserted).
+    # Measured: 211 for 40 events, on SQLite and PostgreSQL (the batch knows which keys are new, reuses the
+    # rows it inserted, and asks once per batch which waiting events its objects wake).
     assert len(queries) <= 40 * 8
     # The up-front identifier lookup names each kind, so it probes the (merchant, kind, value) index.
     lookup = next(q["sql"] for q in queries.captured_queries if 'FROM "customers_identifier"' in q["sql"])

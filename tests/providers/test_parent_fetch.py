@@ -6,6 +6,7 @@ tests/customers/test_radar_mirror.py): it answers GET /v1/<resource>/<id> with t
 """
 
 import json
+import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -160,7 +161,9 @@ def test_the_charge_event_arriving_after_the_fetch_is_a_stale_no_op(deliver, str
     parents.waiting_resolve(merchant_id=waiting.merchant_id, now=timezone.now())
     assert Transaction.objects.get(provider_id="ch_LATE").status == "DISPUTED"
 
-    late = deliver(sp.event("charge.succeeded", sp.charge(id="ch_LATE", customer="cus_LATE", amount=1000)))
+    # Created before the fetch (Stripe delivered it late): older than the state fetched at `now`.
+    late_charge = sp.charge(id="ch_LATE", customer="cus_LATE", amount=1000)
+    late = deliver(sp.event("charge.succeeded", late_charge, created=int(time.time()) - 30))
 
     assert (late.status, late.error) == ("PROCESSED", "stale, skipped")
     assert Transaction.objects.get(provider_id="ch_LATE").status == "DISPUTED"
