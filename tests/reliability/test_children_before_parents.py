@@ -77,9 +77,17 @@ def test_a_refund_and_a_dispute_a_minute_before_their_charge_end_applied_with_th
     ) == {2}
 
 
+@pytest.fixture
+def stripe_base_is_localstripe(localstripe_url, monkeypatch, settings):
+    """The API base is an installation setting: this process and the worker it starts both use localstripe."""
+    monkeypatch.setenv("STRIPE_API_BASE", localstripe_url)
+    settings.STRIPE_API_BASE = localstripe_url
+    return localstripe_url
+
+
 @pytest.mark.localstripe
 def test_a_child_whose_parent_never_arrives_is_completed_by_the_worker_fetching_it(
-    shop, worker, live_server, localstripe_url
+    stripe_base_is_localstripe, shop, worker, live_server, localstripe_url
 ):
     # The charge exists at "Stripe" (localstripe, through the real SDK) but its event never reaches Teller.
     sdk = stripe.StripeClient(API_KEY, base_addresses={"api": localstripe_url})
@@ -94,7 +102,7 @@ def test_a_child_whose_parent_never_arrives_is_completed_by_the_worker_fetching_
     charge = sdk.v1.charges.create(
         {"amount": 1000, "currency": "eur", "customer": customer.id, "source": pm.id}
     )
-    shop.stripe_secret_key, shop.stripe_api_base = API_KEY, localstripe_url
+    shop.stripe_secret_key = API_KEY
     shop.save()
     url = f"{live_server.url}/webhooks/stripe/{shop.slug}/"
     assert _deliver(url, sp.event("refund.created", sp.refund(charge.id, 250, id="re_ORPHAN"))) == 200
