@@ -1,4 +1,3 @@
-
 """The Webhooks pages: the inbox list, an event's detail, and replay (managers only)."""
 
 import io
