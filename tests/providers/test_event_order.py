@@ -14,7 +14,6 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from providers.apply.common import NotYetKnown
 from providers.inbox import event_process, event_process_batch, event_store
 from providers.models import ProviderEvent
 from purchases.models import Purchase
@@ -119,28 +118,28 @@ def _orders(events: list[dict], n_random: int) -> list[list[dict]]:
 
 
 def _run_parked(merchant) -> None:
-    """The inbox's retry of parked children, simulated: re-run what waits until nothing more applies."""
+    """The inbox's retry of parked children, simulated: re-run what waits until a pass changes nothing.
+
+    A child whose parent is still unknown stays WAITING (event_process parks it, it does not raise), so
+    progress is an event leaving the status it had, not a call that returned.
+    """
     progress = True
     while progress:
         progress = False
         waiting = ProviderEvent.objects.filter(merchant=merchant, attempts__gt=0).exclude(
             status__in=[*DONE, ProviderEvent.Status.FAILED]
         )
-        for row in waiting.order_by("provider_created_at", "pk"):
-            try:
-                event_process(event_id=row.pk, now=timezone.now(), final_attempt=False)
-            except NotYetKnown:
-                continue
-            progress = True
+        for row in list(waiting.order_by("provider_created_at", "pk")):
+            before = row.status
+            event_process(event_id=row.pk, now=timezone.now(), final_attempt=False)
+            row.refresh_from_db(fields=["status"])
+            progress = progress or row.status != before
 
 
 def _deliver_one_by_one(merchant, events: list[dict]) -> None:
     for evt in events:
         stored, _ = event_store(merchant=merchant, event=evt, now=timezone.now())
-        try:
-            event_process(event_id=stored.pk, now=timezone.now(), final_attempt=False)
-        except NotYetKnown:
-            pass  # parked; re-run below once its parent is applied
+        event_process(event_id=stored.pk, now=timezone.now(), final_attempt=False)  # parks a child
         _run_parked(merchant)
 
 
