@@ -209,7 +209,7 @@ def test_a_malformed_event_replayed_fails_again_without_a_crash(
 
 
 def test_wrong_types_inside_the_object_fail_the_event_and_leave_nothing_half_applied(post_event):
-    charge = sp.charge(id="ch_WRONG", customer="cus_WRONG", amount="a lot")
+    charge = {**sp.charge(id="ch_WRONG", customer="cus_WRONG"), "amount": "a lot"}
 
     response = _signed(post_event, json.dumps(sp.event("charge.succeeded", charge)))
 
