@@ -13,6 +13,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from . import replica
 from .tasks import HEARTBEAT_KEY
 
 # Beat stamps every 30 s; three missed beats means no worker is consuming the queue.
@@ -45,12 +46,31 @@ def check_worker() -> dict:
     return {"ok": age <= HEARTBEAT_MAX_AGE, "age_seconds": age}
 
 
+def check_replica() -> dict:
+    """Informational: a replica that is down costs the primary more reads, not the service."""
+    if not replica.configured():
+        return {"ok": True, "skipped": "DATABASE_REPLICA_URL not set (every read uses the primary)"}
+    try:
+        status = replica.replica_status()
+    except Exception as exc:
+        replica.mark_down(exc)
+        return {"ok": False, "error": type(exc).__name__, "reads": "primary"}
+    lag = replica.lsn_number(replica.primary_lsn()) - (replica.lsn_number(status["replayed_lsn"]) or 0)
+    return {
+        "ok": bool(status["in_recovery"]),
+        "lag_bytes": max(lag, 0),
+        "reads": "primary" if replica.is_down() else "replica",
+    }
+
+
 CHECKS = {"database": check_database, "redis": check_redis, "worker": check_worker}
+# Reported, but a failing one does not make the process unavailable: reads fall back to the primary.
+INFORMATIONAL = {"replica": check_replica}
 
 
 def run_checks() -> dict:
     results = {}
-    for name, check in CHECKS.items():
+    for name, check in {**CHECKS, **INFORMATIONAL}.items():
         try:
             results[name] = check()
         except Exception as exc:  # a health check reports failures, it never raises them
@@ -62,10 +82,10 @@ def run_checks() -> dict:
 @require_GET
 def healthz(request):
     checks = run_checks()
-    healthy = all(result["ok"] for result in checks.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503
-    )
+    healthy = all(checks[name]["ok"] for name in CHECKS)
+    degraded = not all(checks[name]["ok"] for name in INFORMATIONAL)
+    status = "unavailable" if not healthy else "degraded" if degraded else "ok"
+    return JsonResponse({"status": status, "checks": checks}, status=200 if healthy else 503)
 
 
 class HealthCheckMiddleware:

@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "merchants.middleware.CurrentMerchantMiddleware",
+    "common.replica.ReplicaReadsMiddleware",  # after the session and the user: read-your-writes needs both
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -112,6 +113,32 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"}
     )
+# A streaming replica for the lists, the search and the customer page's tabs (common/replica.py).
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db_url_config(env.str("DATABASE_REPLICA_URL"))
+    DATABASES["replica"].setdefault("CONN_MAX_AGE", DATABASES["default"]["CONN_MAX_AGE"])
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # the suite's replica tests attach a real one
+DATABASE_ROUTERS = ["common.replica.ReplicaRouter"]
+TELLER_REPLICA_VIEWS = frozenset(
+    {
+        "customers:list",
+        "customers:detail",
+        "customers:detail-header",
+        "customers:detail-products",
+        "customers:purchase-transactions",
+        "customers:detail-payment-methods",
+        "customers:identifier-log",
+        "transactions:list",
+        "transactions:detail",
+        "audit:list",
+        "providers:events",
+        "providers:event-detail",
+        "purchases:access-codes",
+        "access:chats",
+    }
+)
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
