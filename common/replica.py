@@ -103,7 +103,8 @@ def choose_alias(request) -> str:
     if not configured() or is_down():
         return DEFAULT_DB_ALIAS
     try:
-        replayed = lsn_number(replica_status()["replayed_lsn"])  # one round trip; also proves the replica answers
+        # One round trip, which also proves the replica answers.
+        replayed = lsn_number(replica_status()["replayed_lsn"])
     except DatabaseError as exc:
         mark_down(exc)
         return DEFAULT_DB_ALIAS
