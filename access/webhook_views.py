@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from common.machine_endpoints import machine_endpoint
 from merchants.models import Merchant
 
 from .models import TelegramBot
@@ -17,6 +18,7 @@ from .tasks import apply_update
 from .updates import BadUpdate, update_store
 
 
+@machine_endpoint
 @csrf_exempt
 @require_POST
 def telegram_webhook(request, merchant_slug: str):

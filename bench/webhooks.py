@@ -14,6 +14,10 @@ Runs against PostgreSQL and Redis (both required); the database is created and m
    measures events/s from the first event processed to the last (worker start-up excluded). The worker
    drains the merchant's events in batches (providers.inbox.event_process_batch).
 
+0. The floor, in the same run and the same gunicorn processes (bench/floor_wsgi.py): the same events POSTed
+   to an endpoint that only reads the merchant's secret, verifies the signature and inserts the raw body.
+   Teller's ingest is printed as a share of it (target: at least 80%). Not with --url (a server without it).
+
 --repeat runs both phases several times (a new merchant each time) and prints each run and the median.
 --mix signup (default): new customers and their first charges, 50/50, every identifier new. --mix lifecycle:
 customer, payment method, subscription, charge, refund, dispute, subscription update, customer update.
@@ -46,7 +50,9 @@ import django  # noqa: E402
 
 django.setup()
 
+import floor_wsgi  # noqa: E402  (bench/ is on sys.path: the directory of this script)
 import httpx  # noqa: E402
+from django.db import connection  # noqa: E402
 
 from merchants.models import Merchant  # noqa: E402
 from providers.models import ProviderEvent  # noqa: E402
@@ -207,29 +213,47 @@ def _ensure_database() -> None:
     call_command("migrate", verbosity=0)
 
 
-def one_run(base: str, args) -> dict:
+def _figures(wall: float, latencies: list[float], codes: set) -> dict:
+    latencies = sorted(latencies)
+    return {
+        "ingest": len(latencies) / wall,
+        "p50": statistics.median(latencies) * 1000,
+        "p95": latencies[int(len(latencies) * 0.95) - 1] * 1000,
+        "codes": sorted(codes),
+    }
+
+
+def one_run(base: str, args, *, with_floor: bool) -> dict:
     run = uuid.uuid4().hex[:8]
     merchant = Merchant.objects.create(
         slug=f"bench-{run}", name="Bench", provider="STRIPE", stripe_webhook_secret=SECRET
     )
-    url = f"{base}/webhooks/stripe/{merchant.slug}/"
     bodies = _events(args.events, run, args.mix)
+    result = {}
+    if with_floor:
+        floor_url = f"{base}/bench-floor/{merchant.slug}/"
+        ingest(floor_url, bodies[:1] * 8, 4)  # warm-up, as for Teller's endpoint below
+        floor = _figures(*ingest(floor_url, bodies, args.concurrency))
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE bench_floor_event")
+        result.update({f"floor_{k}": v for k, v in floor.items()})
+    url = f"{base}/webhooks/stripe/{merchant.slug}/"
     ingest(url, bodies[:1] * 8, 4)  # warm-up: throwaway deliveries of the first event, deleted below
     ProviderEvent.objects.filter(merchant=merchant).delete()
-    wall, latencies, codes = ingest(url, bodies, args.concurrency)
-    latencies.sort()
+    teller = _figures(*ingest(url, bodies, args.concurrency))
     stored = ProviderEvent.objects.filter(merchant=merchant).count()
-    result = {
-        "ingest": args.events / wall,
-        "p50": statistics.median(latencies) * 1000,
-        "p95": latencies[int(len(latencies) * 0.95) - 1] * 1000,
-        "codes": sorted(codes),
-        "stored": stored,
-        "apply": apply_throughput(merchant),
-    }
+    result.update(teller)
+    result.update({"stored": stored, "apply": apply_throughput(merchant)})
+    floor_text = ""
+    if with_floor:
+        result["share"] = result["ingest"] / result["floor_ingest"] * 100
+        floor_text = (
+            f"  floor {result['floor_ingest']:.0f} events/s  p95 {result['floor_p95']:.1f} ms  "
+            f"(Teller = {result['share']:.0f}% of the floor)"
+        )
     print(
         f"  ingest {result['ingest']:.0f} events/s  p50 {result['p50']:.1f} ms  "
-        f"p95 {result['p95']:.1f} ms  HTTP {result['codes']}  stored {stored}   |   "
+        f"p95 {result['p95']:.1f} ms  HTTP {result['codes']}  stored {stored}{floor_text}   |   "
         f"apply {result['apply']:.0f} events/s"
     )
     return result
@@ -263,7 +287,9 @@ def main() -> None:
         server = subprocess.Popen(
             [
                 str(Path(sys.executable).with_name("gunicorn")),
-                "config.wsgi",
+                "--pythonpath",
+                str(ROOT / "bench"),
+                "floor_wsgi:application",
                 "-b",
                 f"127.0.0.1:{port}",
                 "-w",
@@ -281,18 +307,34 @@ def main() -> None:
     try:
         if server:
             _wait_http(f"{base}/healthz", timeout=240)  # worker boot is slow on a busy 2-core machine
-        results = [one_run(base, args) for _ in range(args.repeat)]
+        if server:
+            floor_wsgi.ensure_table()
+        results = [one_run(base, args, with_floor=server is not None) for _ in range(args.repeat)]
     finally:
         if server:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(30)
     if len(results) > 1:
-        med = {k: statistics.median(r[k] for r in results) for k in ("ingest", "p50", "p95", "apply")}
+        keys = [
+            k
+            for k in ("ingest", "p50", "p95", "apply", "floor_ingest", "floor_p95", "share")
+            if k in results[0]
+        ]
+        med = {k: statistics.median(r[k] for r in results) for k in keys}
+        floor_text = (
+            f"  floor {med['floor_ingest']:.0f} events/s p95 {med['floor_p95']:.1f} ms "
+            f"(Teller {med['share']:.0f}%)"
+            if "share" in med
+            else ""
+        )
         print(
             f"median of {len(results)}: ingest {med['ingest']:.0f} events/s  p50 {med['p50']:.1f} ms  "
-            f"p95 {med['p95']:.1f} ms   |   apply {med['apply']:.0f} events/s per worker process"
+            f"p95 {med['p95']:.1f} ms{floor_text}   |   apply {med['apply']:.0f} events/s per worker process"
         )
-    print("targets: ingest >= 300 events/s with p95 < 50 ms; apply >= 150 events/s per worker process")
+    print(
+        "targets: ingest >= 300 events/s with p95 < 50 ms and >= 80% of the floor; "
+        "apply >= 150 events/s per worker process"
+    )
 
 
 if __name__ == "__main__":

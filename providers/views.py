@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from common.machine_endpoints import machine_endpoint
 from common.params import IdAfterField, QueryForm, query_params
 from common.views import get_for_merchant, merchant_required
 from merchants.models import Merchant
@@ -25,6 +26,7 @@ PAGE_SIZE = 50
 REPLAYABLE = (ProviderEvent.Status.FAILED, ProviderEvent.Status.IGNORED)
 
 
+@machine_endpoint
 @csrf_exempt
 @require_POST
 def stripe_webhook(request, merchant_slug: str):
