@@ -23,8 +23,10 @@ from .models import ProviderEvent
 from .parents import ApplierBusy, overdue_merchants, waiting_resolve
 
 logger = logging.getLogger(__name__)
-# A drain hands over to a fresh one after this long, so one merchant's burst cannot hold a worker forever.
-DRAIN_BUDGET_SECONDS = 10
+# A drain hands over to a fresh one after this long and queues it behind the other merchants' drains, so
+# one merchant's burst delays another merchant's events by about this much at most, even with a single
+# worker process (bench/fairness.py measures it). A hand-over costs one task round trip: nothing at 2 s.
+DRAIN_BUDGET_SECONDS = 2
 # A drain that finds its merchant's applier busy asks for another this much later.
 BUSY_RETRY_SECONDS = 1
 SWEEP_AFTER = timedelta(seconds=30)
