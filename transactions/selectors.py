@@ -11,7 +11,9 @@ NEWEST_FIRST = Keyset("occurred_at", descending=True)
 
 def transaction_list(*, request) -> tuple[TransactionFilter, KeysetPage]:
     """The filter form (bound to the URL) and the page of the merchant's transactions it selects."""
-    base = Transaction.objects.for_merchant(request.merchant).select_related("customer", "purchase__product")
+    base = Transaction.objects.for_merchant(request.merchant).select_related(
+        "customer", "purchase__product", "dispute"
+    )
     filterset = TransactionFilter(request.GET or None, queryset=base, request=request)
     page = keyset_paginate(filterset.qs, request, NEWEST_FIRST, per_page=TRANSACTION_LIST_PAGE_SIZE)
     return filterset, page

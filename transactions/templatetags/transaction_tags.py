@@ -84,10 +84,13 @@ def dispute_due(dispute, now=None) -> str:
 
 
 @register.filter
-def dispute_due_soon(dispute, now) -> bool:
+def dispute_due_soon(dispute, now=None) -> bool:
     """Open, not past due, and due within the navigation's 72 hours."""
     from datetime import timedelta
 
+    from django.utils import timezone
+
+    now = now or timezone.now()
     from transactions.selectors import DUE_SOON_HOURS
 
     if dispute.due_by is None or dispute.past_due or dispute.status not in dispute.RESPONDABLE_STATUSES:
