@@ -76,11 +76,15 @@ def transaction_detail(request, pk):
 
 
 def transaction_disputes(txn: Transaction) -> list[Dispute]:
-    """A chargeback's own dispute, or the disputes of a charge (1 query)."""
+    """A chargeback's own dispute, or the disputes of a disputed charge (1 query; none for other rows)."""
     if txn.kind == Transaction.Kind.CHARGEBACK:
         match = Q(transaction=txn)
-    else:
+    elif txn.kind == Transaction.Kind.CHARGE and (
+        txn.disputed_amount or txn.status in (Transaction.Status.DISPUTED, Transaction.Status.CHARGED_BACK)
+    ):
         match = Q(transaction__parent=txn)
+    else:
+        return []
     return list(Dispute.objects.filter(match).select_related("transaction").order_by("due_by", "id"))
 
 

@@ -36,11 +36,14 @@ def dispute_list(*, request):
     return filterset, page
 
 
-def disputes_due_soon(merchant, now) -> int:
-    """Disputes still waiting for the merchant's answer whose evidence is due within 72 hours (not past)."""
+def disputes_due_soon(merchant, now, *, cap: int = 99) -> int:
+    """Disputes still waiting for the merchant's answer whose evidence is due within 72 hours (not past).
+
+    No COUNT (lists never count): at most cap + 1 ids off the (merchant, status, due_by) index; the
+    navigation shows "99+" beyond the cap."""
     from datetime import timedelta
 
-    return (
+    ids = (
         Dispute.objects.for_merchant(merchant)
         .filter(
             status__in=Dispute.RESPONDABLE_STATUSES,
@@ -48,5 +51,7 @@ def disputes_due_soon(merchant, now) -> int:
             due_by__gt=now,
             due_by__lte=now + timedelta(hours=DUE_SOON_HOURS),
         )
-        .count()
+        .order_by()
+        .values_list("id", flat=True)[: cap + 1]
     )
+    return len(list(ids))
