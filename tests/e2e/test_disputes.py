@@ -78,3 +78,30 @@ def test_respond_save_draft_submit_and_accept_another(page, sign_in, manager, di
         "dispute.submit",
         "dispute.accept",
     }
+
+
+def test_a_repaid_chargeback_keeps_its_dispute_panel_with_respond(page, sign_in, owner, disputes, screenshot):
+    dispute = disputes[0]
+    chargeback = dispute.transaction
+    chargeback.repaid_amount = chargeback.amount
+    chargeback.status = "REPAID"
+    chargeback.save()
+    sign_in(owner)
+
+    page.goto(f"/customers/{chargeback.customer.public_id}/")
+    panel = page.locator(f"#dispute-panel-{dispute.pk}")
+    expect(panel).to_contain_text("Evidence due")
+    expect(panel).to_contain_text("still needs its answer")
+    expect(panel.get_by_role("link", name="Respond")).to_be_visible()
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        screenshot(page, f"disputes-customer-panel-{width}", full_page=False)
+
+    page.goto(f"/transactions/{chargeback.pk}/")
+    expect(page.locator(f"#dispute-panel-{dispute.pk}")).to_contain_text("Fraudulent")
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        screenshot(page, f"disputes-transaction-{width}", full_page=False)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.locator(f"#dispute-panel-{dispute.pk}").get_by_role("link", name="Respond").click()
+    expect(page.locator("#modal #modal-title")).to_have_text("Respond to dispute", timeout=15_000)
