@@ -93,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "merchants.context_processors.merchant",
+                "transactions.context_processors.disputes",
             ],
             "builtins": ["common.templatetags.money"],
         },

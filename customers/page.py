@@ -17,7 +17,7 @@ from access.models import AccessGrant
 from audit.models import AuditEvent
 from providers.models import ProviderEvent
 from purchases.models import Purchase
-from transactions.models import Note, Transaction
+from transactions.models import Dispute, Note, Transaction
 from transactions.rules import with_formal_dispute
 
 from .models import BlockEvent, Customer, CustomerIdentifier, PaymentMethod, ProviderKind
@@ -33,13 +33,19 @@ CHART_MONTHS = 12
 
 
 def header_context(customer: Customer) -> dict:
-    """Header facts beyond the customer row: provider labels, whether a blocked detail was used (1 query)."""
+    """Header facts beyond the row: provider labels, whether a blocked detail was used, open disputes."""
     labels = dict(ProviderKind.choices)
     return {
         "providers": [labels.get(p, p) for p in customer.providers_used or []],
         "blocked_detail_used": Transaction.objects.filter(
             customer=customer, blocked_detail_used=True
         ).exists(),
+        # Open disputes stay in view with their deadline, whatever repayment was recorded on the chargeback.
+        "open_disputes": list(
+            Dispute.objects.filter(transaction__customer=customer, status__in=Dispute.OPEN_STATUSES)
+            .select_related("transaction")
+            .order_by("due_by", "id")[:10]
+        ),
     }
 
 

@@ -21,6 +21,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "credit.create": ALL,  # support agents only up to the merchant's limit (checked in the credit service)
     "credit.above_limit": MANAGERS,
     "repayment.create": MANAGERS,
+    "dispute.respond": MANAGERS,  # evidence drafts, submissions and accepting a dispute
     "access_code.manage": MANAGERS,
     "event.replay": MANAGERS,
     "audit.view": MANAGERS,

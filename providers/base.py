@@ -69,6 +69,19 @@ class Provider(Protocol):
 
     def retrieve(self, *, object_type: str, object_id: str) -> dict: ...
 
+    def dispute_update(self, *, dispute_id: str, evidence: dict, submit: bool) -> dict:
+        """Set the dispute's evidence (text, or the id of an uploaded file per field); `submit=True` sends
+        it to the bank (Stripe: status under_review, no further change), `submit=False` keeps a draft."""
+        ...
+
+    def dispute_close(self, *, dispute_id: str) -> dict:
+        """Accept the dispute (Stripe: POST /v1/disputes/{id}/close; status lost)."""
+        ...
+
+    def file_upload(self, *, filename: str, content: bytes, purpose: str = "dispute_evidence") -> dict:
+        """Upload a file through the Files API; returns the file object (`id` is what evidence names)."""
+        ...
+
     def retrieve_object(self, object_type: str, object_id: str) -> dict:
         """The current state of a charge, invoice, payment intent, subscription, customer, dispute or refund
         (the inbox fetches a parent that never arrived). Raises ObjectMissing when it does not exist."""

@@ -6,6 +6,7 @@ failures, timeouts, 5xx and rate limits become ProviderUnavailable (outcome unkn
 idempotency key).
 """
 
+import io
 from collections.abc import Callable
 from contextlib import contextmanager
 
@@ -43,7 +44,12 @@ def stripe_client(secret_key: str, *, max_network_retries: int = 1) -> stripe.St
     return stripe.StripeClient(
         secret_key,
         stripe_version=STRIPE_API_VERSION,
-        base_addresses={"api": stripe_api_base()},
+        # Uploads go to files.stripe.com; a Stripe-compatible stand-in serves both on one base.
+        base_addresses=(
+            {"api": stripe_api_base(), "files": stripe_api_base()}
+            if settings.STRIPE_API_BASE
+            else {"api": stripe_api_base()}
+        ),
         http_client=stripe.new_default_http_client(timeout=REQUEST_TIMEOUT_SECONDS),
         max_network_retries=max_network_retries,
     )
@@ -163,6 +169,20 @@ class StripeProvider:
 
     def radar_item_remove(self, *, item_id: str) -> dict:
         return self._call(self.client.v1.radar.value_list_items.delete, item_id)
+
+    # Disputes --------------------------------------------------------------------------------------------
+    def dispute_update(self, *, dispute_id: str, evidence: dict, submit: bool) -> dict:
+        return self._call(
+            self.client.v1.disputes.update, dispute_id, {"evidence": dict(evidence), "submit": bool(submit)}
+        )
+
+    def dispute_close(self, *, dispute_id: str) -> dict:
+        return self._call(self.client.v1.disputes.close, dispute_id)
+
+    def file_upload(self, *, filename: str, content: bytes, purpose: str = "dispute_evidence") -> dict:
+        upload = io.BytesIO(content)
+        upload.name = filename
+        return self._call(self.client.v1.files.create, {"purpose": purpose, "file": upload})
 
     # Reads -----------------------------------------------------------------------------------------------
     def _services(self) -> dict:

@@ -111,6 +111,73 @@ def dispute_due_by(dispute: dict) -> int | None:
     return (dispute.get("evidence_details") or {}).get("due_by")
 
 
+def dispute_evidence_state(dispute: dict) -> dict:
+    """evidence_details (due_by as an epoch or None, has_evidence, past_due, submission_count) and the
+    dispute's is_charge_refundable, with Stripe's defaults for a payload that lacks them."""
+    details = dispute.get("evidence_details") or {}
+    due_by = details.get("due_by")
+    return {
+        "due_by": int(due_by) if isinstance(due_by, int | float) and not isinstance(due_by, bool) else None,
+        "has_evidence": bool(details.get("has_evidence")),
+        "past_due": bool(details.get("past_due")),
+        "submission_count": max(0, int(details.get("submission_count") or 0)),
+        "is_charge_refundable": bool(dispute.get("is_charge_refundable")),
+    }
+
+
+def dispute_evidence(dispute: dict) -> dict:
+    """The evidence fields that hold something: text as given, files as their file id."""
+    evidence = dispute.get("evidence") or {}
+    if not isinstance(evidence, dict):
+        return {}
+    out = {}
+    for name, value in evidence.items():
+        if name == "enhanced_evidence" or value in (None, ""):
+            continue
+        out[name] = ref_id(value) if isinstance(value, dict) else value
+    return out
+
+
+# The evidence Stripe's dispute update accepts (`evidence[...]`): free text, and files (the id of an upload
+# with purpose dispute_evidence).
+DISPUTE_EVIDENCE_TEXT_FIELDS = (
+    "access_activity_log",
+    "billing_address",
+    "cancellation_policy_disclosure",
+    "cancellation_rebuttal",
+    "customer_email_address",
+    "customer_name",
+    "customer_purchase_ip",
+    "duplicate_charge_explanation",
+    "duplicate_charge_id",
+    "product_description",
+    "refund_policy_disclosure",
+    "refund_refusal_explanation",
+    "service_date",
+    "shipping_address",
+    "shipping_carrier",
+    "shipping_date",
+    "shipping_tracking_number",
+    "uncategorized_text",
+)
+DISPUTE_EVIDENCE_FILE_FIELDS = (
+    "cancellation_policy",
+    "customer_communication",
+    "customer_signature",
+    "duplicate_charge_documentation",
+    "receipt",
+    "refund_policy",
+    "service_documentation",
+    "shipping_documentation",
+    "uncategorized_file",
+)
+DISPUTE_EVIDENCE_TEXT_MAX = 20_000  # Stripe: the text fields together hold at most 150,000 characters
+
+
+def dispute_status(dispute: dict) -> str:
+    return dispute.get("status") or ""
+
+
 # --- subscriptions ------------------------------------------------------------------------------------------
 def subscription_items(sub: dict) -> list[dict]:
     return _data(sub.get("items"))

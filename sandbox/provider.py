@@ -374,6 +374,32 @@ class SandboxProvider:
             raise _no_such("radar.value_list_item", item_id)
         return {"id": item_id, "object": "radar.value_list_item", "deleted": True}
 
+    # Disputes -----------------------------------------------------------------------------------------------
+    def dispute_update(self, *, dispute_id: str, evidence: dict, submit: bool) -> dict:
+        return update_dispute(self.merchant, dispute_id=dispute_id, evidence=evidence, submit=submit)
+
+    def dispute_close(self, *, dispute_id: str) -> dict:
+        return close_dispute(self.merchant, dispute_id=dispute_id)
+
+    def file_upload(self, *, filename: str, content: bytes, purpose: str = "dispute_evidence") -> dict:
+        if purpose not in ("dispute_evidence", "additional_verification", "identity_document"):
+            raise ProviderError(f"Invalid purpose: {purpose}", code="parameter_invalid", http_status=400)
+        if not content:
+            raise ProviderError("The file is empty.", code="file_upload_empty", http_status=400)
+        if len(content) > 5 * 1024 * 1024 and purpose == "dispute_evidence":
+            raise ProviderError(
+                "Dispute evidence files must be 5 MB or smaller.", code="file_too_large", http_status=400
+            )
+        return {
+            "id": so.stripe_id("file"),
+            "object": "file",
+            "purpose": purpose,
+            "filename": filename,
+            "size": len(content),
+            "created": so.ts(timezone.now()),
+            "type": filename.rsplit(".", 1)[-1].lower() if "." in filename else "",
+        }
+
     # Reads --------------------------------------------------------------------------------------------------
     def retrieve(self, *, object_type: str, object_id: str) -> dict:
         if object_type == "charge":
@@ -390,6 +416,68 @@ class SandboxProvider:
 
 
 # --- operations shared by the provider methods and the simulation helpers ---------------------------------
+
+
+_RESPONDABLE = ("needs_response", "warning_needs_response")
+
+
+def _open_dispute(merchant, dispute_id: str) -> dict:
+    """The dispute as last emitted, if Stripe would still take a response to it (its own refusals)."""
+    dispute = latest_object(merchant, dispute_id)
+    if dispute is None or dispute.get("object") != "dispute":
+        raise _no_such("dispute", dispute_id)
+    status = dispute.get("status")
+    if status not in _RESPONDABLE:
+        raise ProviderError(
+            f"This dispute has status {status}: it can no longer be updated.",
+            code="dispute_already_closed" if status not in ("under_review", "warning_under_review") else "",
+            http_status=400,
+        )
+    details = dispute.get("evidence_details") or {}
+    if details.get("past_due") or (details.get("due_by") or 0) <= so.ts(timezone.now()):
+        raise ProviderError(
+            "The deadline for submitting evidence for this dispute has passed.",
+            code="dispute_past_due",
+            http_status=400,
+        )
+    return dispute
+
+
+def update_dispute(merchant, *, dispute_id: str, evidence: dict, submit: bool) -> dict:
+    """Stripe's POST /v1/disputes/{id}: evidence merged into what is there; submit moves it under review."""
+    from providers import stripe_shapes as shapes
+
+    dispute = _open_dispute(merchant, dispute_id)
+    allowed = set(shapes.DISPUTE_EVIDENCE_TEXT_FIELDS) | set(shapes.DISPUTE_EVIDENCE_FILE_FIELDS)
+    for name, value in evidence.items():
+        if name not in allowed:
+            raise ProviderError(
+                f"Received unknown parameter: evidence[{name}]", code="parameter_unknown", http_status=400
+            )
+        if name in shapes.DISPUTE_EVIDENCE_FILE_FIELDS and value and not str(value).startswith("file_"):
+            raise ProviderError(f"No such file upload: '{value}'", code="resource_missing", http_status=400)
+    merged = {**(dispute.get("evidence") or {}), **evidence}
+    details = dict(dispute.get("evidence_details") or {})
+    details["has_evidence"] = any(v not in (None, "") for v in merged.values())
+    previous = {"evidence": dispute.get("evidence") or {}}
+    status = dispute["status"]
+    if submit:
+        status = "warning_under_review" if status == "warning_needs_response" else "under_review"
+        details["submission_count"] = int(details.get("submission_count") or 0) + 1
+        previous["status"] = dispute["status"]
+    dispute = {**dispute, "evidence": merged, "evidence_details": details, "status": status}
+    emit(merchant, "charge.dispute.updated", dispute, previous_attributes=previous)
+    return dispute
+
+
+def close_dispute(merchant, *, dispute_id: str) -> dict:
+    """Stripe's POST /v1/disputes/{id}/close: accepted (an inquiry closes, a chargeback is lost)."""
+    dispute = _open_dispute(merchant, dispute_id)
+    before = dispute["status"]
+    status = "warning_closed" if before == "warning_needs_response" else "lost"
+    dispute = {**dispute, "status": status, "is_charge_refundable": False}
+    emit(merchant, "charge.dispute.closed", dispute, previous_attributes={"status": before})
+    return dispute
 
 
 def create_refund(

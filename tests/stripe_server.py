@@ -9,6 +9,9 @@ It speaks Stripe's wire format for the calls Settings and the history import mak
   subscription periods on their items); `GET /v1/customers/<id>/payment_methods`;
 - key checks: `Authorization: Bearer <key>`; an unknown key is 401, a restricted key (rk_) lacking the
   permission of the resource is 403, both with Stripe's error JSON;
+- POST /v1/disputes/<id> (evidence merged, `submit=true` moves it under review, a closed or past-due
+  dispute is refused as Stripe refuses it), POST /v1/disputes/<id>/close (lost), POST /v1/files
+  (multipart, purpose dispute_evidence; the SDK posts uploads to the files base, the same server here);
 - injectable 429s (`rate_limit(n, retry_after=...)`) with Stripe's rate-limit error and a Retry-After header.
 
 `history(n)` builds a consistent account history (customers, cards, products, prices, subscriptions,
@@ -38,8 +41,13 @@ COLLECTIONS = {
     "disputes": ("dispute", "rak_dispute_read"),
 }
 WEBHOOK_PERMISSION = "rak_webhook_write"
+DISPUTE_WRITE_PERMISSION = "rak_dispute_write"
+FILE_WRITE_PERMISSION = "rak_file_write"
 ACCOUNT_PERMISSION = "rak_account_read"
-ALL_PERMISSIONS = frozenset({p for _, p in COLLECTIONS.values()} | {WEBHOOK_PERMISSION, ACCOUNT_PERMISSION})
+ALL_PERMISSIONS = frozenset(
+    {p for _, p in COLLECTIONS.values()}
+    | {WEBHOOK_PERMISSION, ACCOUNT_PERMISSION, DISPUTE_WRITE_PERMISSION, FILE_WRITE_PERMISSION}
+)
 
 
 @dataclass
@@ -68,6 +76,37 @@ def _decode(text: str) -> dict:
                 out.setdefault(base, {})[sub] = value
         else:
             out[name] = value
+    return out
+
+
+FILE_EVIDENCE = (
+    "cancellation_policy",
+    "customer_communication",
+    "customer_signature",
+    "duplicate_charge_documentation",
+    "receipt",
+    "refund_policy",
+    "service_documentation",
+    "shipping_documentation",
+    "uncategorized_file",
+)
+
+
+def _multipart(raw: bytes, content_type: str) -> dict:
+    """multipart/form-data as the SDK sends an upload: text fields as strings, a file as (filename, bytes)."""
+    boundary = content_type.split("boundary=", 1)[-1].strip().strip('"').encode()
+    out: dict = {}
+    for part in raw.split(b"--" + boundary):
+        head, sep, body = part.partition(b"\r\n\r\n")
+        if not sep:
+            continue
+        body = body.removesuffix(b"\r\n")
+        disposition = head.decode("utf-8", "replace")
+        name = disposition.split('name="', 1)[-1].split('"', 1)[0]
+        if 'filename="' in disposition:
+            out[name] = (disposition.split('filename="', 1)[-1].split('"', 1)[0], body)
+        else:
+            out[name] = body.decode("utf-8", "replace")
     return out
 
 
@@ -154,9 +193,13 @@ class StripeServer:
             def _serve(self, method: str):
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode() if length else ""
+                raw = self.rfile.read(length) if length else b""
                 params = _decode(parts.query)
-                params.update(_decode(body))
+                content_type = self.headers.get("Content-Type") or ""
+                if content_type.startswith("multipart/form-data"):
+                    params.update(_multipart(raw, content_type))
+                else:
+                    params.update(_decode(raw.decode()))
                 key = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
                 if server.state.delay and parts.path.rstrip("/").split("/")[-1] in COLLECTIONS:
                     time.sleep(server.state.delay)  # a slower Stripe, so a browser can watch the progress
@@ -203,6 +246,15 @@ class StripeServer:
             return 200, state.account
         if parts[0] == "webhook_endpoints":
             return self._webhook_endpoints(method, parts[1:], params)
+        if parts[0] == "files" and method == "POST":
+            return self._file_create(params)
+        if parts[0] == "disputes" and method == "POST" and len(parts) in (2, 3):
+            return self._dispute_post(parts[1], parts[2:], params)
+        if parts[0] == "disputes" and method == "GET" and len(parts) == 2:
+            found = [d for d in state.objects.get("dispute", []) if d["id"] == parts[1]]
+            if found:
+                return 200, found[0]
+            return _error(404, f"No such dispute: '{parts[1]}'", code="resource_missing")
         if len(parts) == 3 and parts[0] == "customers" and parts[2] == "payment_methods":
             items = [pm for pm in state.objects.get("payment_method", []) if pm.get("customer") == parts[1]]
             return self._page(items, params, path)
@@ -214,8 +266,64 @@ class StripeServer:
             return self._page(items, params, path)
         return _error(404, f"Unrecognized request URL ({method}: {path}).")
 
+    def _file_create(self, params: dict):
+        if params.get("purpose") != "dispute_evidence":
+            return _error(
+                400, "Invalid purpose: must be one of dispute_evidence, ...", code="parameter_invalid"
+            )
+        if not params.get("file"):
+            return _error(400, "Missing required param: file.", code="parameter_missing")
+        filename, content = params["file"]
+        upload = {
+            "id": f"file_{secrets.token_hex(12)}",
+            "object": "file",
+            "purpose": "dispute_evidence",
+            "filename": filename,
+            "size": len(content),
+            "created": int(time.time()),
+            "type": filename.rsplit(".", 1)[-1].lower() if "." in filename else None,
+        }
+        self.state.objects.setdefault("file", []).insert(0, upload)
+        return 200, upload
+
+    def _dispute_post(self, dispute_id: str, rest: list[str], params: dict):
+        found = [d for d in self.state.objects.get("dispute", []) if d["id"] == dispute_id]
+        if not found:
+            return _error(404, f"No such dispute: '{dispute_id}'", code="resource_missing")
+        dispute = found[0]
+        if dispute["status"] not in ("needs_response", "warning_needs_response"):
+            return _error(400, f"This dispute is already {dispute['status']}.", code="dispute_already_closed")
+        details = dispute.setdefault("evidence_details", {})
+        if details.get("past_due") or (details.get("due_by") or 0) <= time.time():
+            return _error(400, "The deadline for submitting evidence has passed.", code="dispute_past_due")
+        if rest == ["close"]:
+            dispute["status"] = "warning_closed" if dispute["status"].startswith("warning") else "lost"
+            return 200, dispute
+        if rest:
+            return _error(404, "Unrecognized request URL.")
+        evidence = params.get("evidence") or {}
+        files = {f["id"] for f in self.state.objects.get("file", [])}
+        for name, value in evidence.items():
+            if name in FILE_EVIDENCE and value and value not in files:
+                return _error(400, f"No such file upload: '{value}'", code="resource_missing")
+        dispute["evidence"] = {
+            **(dispute.get("evidence") or {}),
+            **{k: v or None for k, v in evidence.items()},
+        }
+        details["has_evidence"] = any(dispute["evidence"].values())
+        if params.get("submit") == "true":
+            dispute["status"] = (
+                "warning_under_review" if dispute["status"].startswith("warning") else "under_review"
+            )
+            details["submission_count"] = int(details.get("submission_count") or 0) + 1
+        return 200, dispute
+
     @staticmethod
     def _permission(parts: list[str]) -> str:
+        if parts[0] == "files":
+            return FILE_WRITE_PERMISSION
+        if parts[0] == "disputes" and len(parts) > 1:
+            return DISPUTE_WRITE_PERMISSION
         if parts[0] == "account":
             return ACCOUNT_PERMISSION
         if parts[0] == "webhook_endpoints":

@@ -10,7 +10,7 @@ from django.utils import timezone
 from common.views import get_for_merchant, merchant_required
 from providers.models import ProviderEvent
 
-from .models import Note, Transaction
+from .models import Dispute, Note, Transaction
 from .services import NOTE_MAX_LENGTH, NoteInvalid, note_create
 
 TEMPLATE = "transactions/transaction_detail.html"
@@ -70,7 +70,22 @@ def transaction_detail(request, pk):
     ctx = _context(txn)
     ctx["events"] = provider_events(txn)
     ctx["related"] = list(txn.children.order_by("occurred_at", "id")[:50])
+    ctx["disputes"] = transaction_disputes(txn)
+    ctx["now"] = timezone.now()
     return render(request, TEMPLATE, ctx)
+
+
+def transaction_disputes(txn: Transaction) -> list[Dispute]:
+    """A chargeback's own dispute, or the disputes of a disputed charge (1 query; none for other rows)."""
+    if txn.kind == Transaction.Kind.CHARGEBACK:
+        match = Q(transaction=txn)
+    elif txn.kind == Transaction.Kind.CHARGE and (
+        txn.disputed_amount or txn.status in (Transaction.Status.DISPUTED, Transaction.Status.CHARGED_BACK)
+    ):
+        match = Q(transaction__parent=txn)
+    else:
+        return []
+    return list(Dispute.objects.filter(match).select_related("transaction").order_by("due_by", "id"))
 
 
 @merchant_required("note.add")

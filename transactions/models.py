@@ -201,3 +201,85 @@ class Note(models.Model):
         if self.transaction_id:
             return f"Note {self.pk} on transaction {self.transaction_id}"
         return f"Note {self.pk} on customer {self.customer_id}"
+
+
+class DisputeStatus(models.TextChoices):
+    """Stripe's dispute statuses, in Teller's spelling."""
+
+    WARNING_NEEDS_RESPONSE = "WARNING_NEEDS_RESPONSE", "Inquiry: needs response"
+    WARNING_UNDER_REVIEW = "WARNING_UNDER_REVIEW", "Inquiry: under review"
+    WARNING_CLOSED = "WARNING_CLOSED", "Inquiry closed"
+    NEEDS_RESPONSE = "NEEDS_RESPONSE", "Needs response"
+    UNDER_REVIEW = "UNDER_REVIEW", "Under review"
+    WON = "WON", "Won"
+    LOST = "LOST", "Lost"
+    PREVENTED = "PREVENTED", "Prevented"
+
+
+class DisputeQuerySet(MerchantQuerySet):
+    def open(self):
+        return self.filter(status__in=Dispute.OPEN_STATUSES)
+
+
+class Dispute(models.Model):
+    """What the provider says about a dispute, beside its CHARGEBACK row: the stage, the evidence deadline and
+    what has been answered. The chargeback row holds the money; this row holds what a response needs."""
+
+    Status = DisputeStatus
+
+    OPEN_STATUSES = (
+        Status.WARNING_NEEDS_RESPONSE,
+        Status.WARNING_UNDER_REVIEW,
+        Status.NEEDS_RESPONSE,
+        Status.UNDER_REVIEW,
+    )
+    # Stripe takes evidence (and a close) only while it waits for the merchant's answer.
+    RESPONDABLE_STATUSES = (Status.WARNING_NEEDS_RESPONSE, Status.NEEDS_RESPONSE)
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="+")
+    transaction = models.OneToOneField(Transaction, on_delete=models.CASCADE, related_name="dispute")
+    provider_id = models.CharField(max_length=255)
+    status = models.CharField(max_length=32, choices=Status.choices)
+    reason = models.CharField(max_length=64, blank=True, default="")
+    amount = models.BigIntegerField(help_text="Minor units of currency.")
+    currency = models.CharField(max_length=3)
+    due_by = models.DateTimeField(null=True, blank=True, help_text="Stripe's evidence_details.due_by.")
+    has_evidence = models.BooleanField(default=False)
+    past_due = models.BooleanField(default=False)
+    submission_count = models.PositiveIntegerField(default=0)
+    is_charge_refundable = models.BooleanField(default=False)
+    evidence = models.JSONField(default=dict, blank=True, help_text="The evidence as the provider holds it.")
+    provider_updated_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MerchantManager.from_queryset(DisputeQuerySet)()
+
+    class Meta:
+        ordering = ["due_by", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "provider_id"], name="dispute_provider_id_unique"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="dispute_amount_not_negative"),
+            models.CheckConstraint(condition=Q(status__in=DisputeStatus.values), name="dispute_status_known"),
+        ]
+        indexes = [models.Index(fields=["merchant", "status", "due_by", "id"], name="dispute_due_idx")]
+
+    def __str__(self):
+        return f"Dispute {self.provider_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_inquiry(self) -> bool:
+        return self.status.startswith("WARNING_")
+
+    def refusal(self, now) -> str:
+        """Why evidence or a close cannot be sent now ("" when it can)."""
+        if self.status not in self.RESPONDABLE_STATUSES:
+            if self.is_open:
+                return "This dispute is under review: the evidence has been submitted and cannot change."
+            return f"This dispute is closed ({self.get_status_display().lower()}): it cannot be answered."
+        if self.past_due or (self.due_by is not None and self.due_by <= now):
+            return "The evidence deadline has passed: Stripe no longer accepts a response."
+        return ""

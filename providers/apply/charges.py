@@ -6,7 +6,7 @@ from django.db.models import Sum
 
 from customers.models import Customer, Identifier
 from purchases.models import Product, Purchase
-from transactions.models import Transaction
+from transactions.models import Dispute, Transaction
 
 from .. import stripe_shapes as shapes
 from .common import (
@@ -359,12 +359,40 @@ def apply_dispute(*, merchant, obj: dict, now: datetime, event=None) -> Transact
             fill=fill,
             event=event,
         )
+        _dispute_row(merchant, chargeback, obj, stamp, event)
         touched = [chargeback, charge, *_balance_children(merchant, chargeback, balance_txns, stamp, event)]
         charge.disputed_amount = 0 if chargeback.status == T.WON else chargeback.amount
         recompute_charge_status(charge)
         charge.save(update_fields=["disputed_amount", "status", "updated_at"])
         link_event(event, customer=charge.customer, purchase=charge.purchase, transactions=touched)
     return chargeback
+
+
+def _dispute_row(merchant, chargeback: Transaction, obj: dict, stamp, event) -> Dispute:
+    """The dispute's stage, evidence deadline and evidence, ordered like the chargeback row itself."""
+    state = shapes.dispute_evidence_state(obj)
+    stripe_status = shapes.dispute_status(obj).upper()
+    known = {s.value for s in Dispute.Status}
+
+    def fill(row: Dispute, is_new: bool) -> None:
+        row.transaction = chargeback
+        row.status = (
+            stripe_status if stripe_status in known else (row.status or Dispute.Status.NEEDS_RESPONSE)
+        )
+        row.reason = (obj.get("reason") or "")[:64]
+        row.amount = max(0, int(obj.get("amount") or chargeback.amount))
+        row.currency = (obj.get("currency") or chargeback.currency)[:3]
+        row.due_by = ts(state["due_by"]) if state["due_by"] else None
+        row.has_evidence = state["has_evidence"]
+        row.past_due = state["past_due"]
+        row.submission_count = state["submission_count"]
+        row.is_charge_refundable = state["is_charge_refundable"]
+        row.evidence = shapes.dispute_evidence(obj)
+
+    row, _ = upsert(
+        Dispute, merchant=merchant, key={"provider_id": obj["id"]}, stamp=stamp, fill=fill, event=event
+    )
+    return row
 
 
 def _balance_children(merchant, chargeback: Transaction, balance_txns: list, stamp, event) -> list:

@@ -550,6 +550,17 @@ class Seeder:
             if status in ("won", "lost"):
                 opened = min(opened, self.now - timedelta(days=45))
             opened = min(opened, self.now - timedelta(days=4))
+            if status == "under_review":  # the bank decides within weeks: a recent one, still waiting
+                opened = max(
+                    datetime.fromtimestamp(target["created"], tz=UTC) + timedelta(hours=1),
+                    self.now - timedelta(days=20 + index % 10),
+                )
+            if status in ("needs_response", "warning_needs_response"):
+                # Open ones were opened 10-13 days ago: the evidence is due in the next days (Stripe: 14).
+                opened = max(
+                    datetime.fromtimestamp(target["created"], tz=UTC) + timedelta(hours=1),
+                    self.now - timedelta(days=10 + index % 4, hours=index % 7),
+                )
             if opened > datetime.fromtimestamp(target["created"], tz=UTC):
                 sim.simulate_dispute(
                     self.merchant,
