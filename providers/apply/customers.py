@@ -28,7 +28,11 @@ def apply_customer(*, merchant, obj: dict, now: datetime, event=None) -> Custome
     stamp = stamp_of(event, now)
     deleted = bool(obj.get("deleted")) or _event_type(event) == "customer.deleted"
 
+    inserted = False
+
     def fill(customer: Customer, is_new: bool) -> None:
+        nonlocal inserted
+        inserted = is_new
         if obj.get("deleted") and not obj.get("created"):
             # A bare "deleted_customer" stub carries nothing else: only the deletion is news.
             customer.deleted_at = customer.deleted_at or stamp
@@ -68,7 +72,7 @@ def apply_customer(*, merchant, obj: dict, now: datetime, event=None) -> Custome
                     ),
                     stamp,
                 )
-            _mark_default_method(customer, obj)
+            _mark_default_method(customer, obj, is_new=inserted)
             telegram_link_from_metadata(
                 merchant=merchant, customer=customer, metadata=obj.get("metadata"), now=now
             )
@@ -76,10 +80,10 @@ def apply_customer(*, merchant, obj: dict, now: datetime, event=None) -> Custome
     return customer
 
 
-def _mark_default_method(customer: Customer, obj: dict) -> None:
+def _mark_default_method(customer: Customer, obj: dict, *, is_new: bool) -> None:
     default_pm = obj_id((obj.get("invoice_settings") or {}).get("default_payment_method"))
-    if default_pm is None:
-        return
+    if default_pm is None or is_new:
+        return  # a customer row inserted by this very apply has no payment method rows yet
     methods = PaymentMethod.objects.filter(customer=customer)
     methods.exclude(provider_id=default_pm).filter(is_default=True).update(is_default=False)
     methods.filter(provider_id=default_pm, is_default=False).update(is_default=True)
