@@ -123,6 +123,12 @@ def main() -> None:
         )
         tasks.import_run.delay = lambda run_id: None  # the benchmark runs the import itself, timed
         listed = baseline()
+        base_count, base_seconds = sum(c for c, _ in listed.values()), sum(t for _, t in listed.values())
+        print(  # printed at once: a long import may be stopped before its own figures
+            f"baseline (listing only, no apply): {base_count:,} objects in {base_seconds:.1f} s"
+            f" = {base_count / base_seconds:,.0f} objects/s",
+            flush=True,
+        )
         services.stripe_connect(merchant=merchant, key=KEY, actor=None, now=timezone.now())
         run = ImportRun.objects.get(merchant=merchant)
         started = time.perf_counter()
@@ -134,8 +140,6 @@ def main() -> None:
     total = sum(
         s.applied + s.skipped + s.failed if s.object_type == "PAYMENT_METHOD" else s.done for s in steps
     )
-    base_count = sum(c for c, _ in listed.values())
-    base_seconds = sum(t for _, t in listed.values())
     print(f"state {run.state}; {total:,} objects in {elapsed:.1f} s = {total / elapsed:,.0f} objects/s")
     print(
         f"baseline (listing only, no apply): {base_count:,} objects in {base_seconds:.1f} s"

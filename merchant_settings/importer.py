@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from customers.models import Customer
 from merchants.models import Merchant
-from providers.apply import APPLIERS, apply_object
+from providers.apply import APPLIERS, apply_default_method, apply_object
 from providers.apply.common import BatchMemory, inbox_scope
 from providers.apply.prefetch import absent_keys
 
@@ -153,7 +153,7 @@ class Importer:
         """Stripe lists payment methods per customer: a page is the cards of one page of customers (100).
 
         The customers are listed again (one call per 100) because the customer object names its default
-        method, which can only be marked once the methods exist: the customer is applied after its cards.
+        method, which can only be marked once the methods exist: it is marked after the cards.
         """
         if step.expected is None:
             step.expected = Customer.objects.filter(
@@ -202,7 +202,7 @@ class Importer:
         parents=None,
         after=(),
     ) -> bool:
-        """`after` are applied last, not counted (customers again, to mark their default payment method)."""
+        """`after` are customers whose default payment method is marked last (not counted as objects)."""
         stamp = fetched_at - timedelta(seconds=1)
         now = self.clock()
         with transaction.atomic():
@@ -211,7 +211,7 @@ class Importer:
                 step.refresh_from_db()
                 return step.state != ImportStep.State.DONE
             if optimistic:
-                self._apply_optimistic([*objects, *after], stamp)
+                self._apply_optimistic(objects, stamp, after=after)
                 skipped = sum(1 for o in objects if o.get("object") not in APPLIERS)
                 applied, failures = len(objects) - skipped, []
             else:
@@ -249,12 +249,14 @@ class Importer:
             setattr(step, name, getattr(locked, name))
         return has_more
 
-    def _apply_optimistic(self, objects: list[dict], stamp: datetime) -> None:
+    def _apply_optimistic(self, objects: list[dict], stamp: datetime, *, after=()) -> None:
         applicable = [o for o in objects if o.get("object") in APPLIERS]
         try:
             with inbox_scope(optimistic=True, batch=BatchMemory(absent_keys(self.merchant, applicable))):
                 for obj in applicable:
                     apply_object(merchant=self.merchant, obj=obj, now=stamp)
+                for customer in after:
+                    apply_default_method(merchant=self.merchant, obj=customer, now=stamp)
         except Exception as exc:
             raise _RedoCarefully from exc  # leaving the atomic block rolls the page back
 
@@ -262,7 +264,8 @@ class Importer:
         applied = skipped = 0
         failures = []
         for index, obj in enumerate([*objects, *after]):
-            outcome, counted = self._apply(obj, stamp), index < len(objects)
+            counted = index < len(objects)
+            outcome = self._apply(obj, stamp, default_only=not counted)
             if outcome is True:
                 applied += counted
             elif outcome is None:
@@ -274,14 +277,15 @@ class Importer:
                 )
         return applied, skipped, failures
 
-    def _apply(self, obj: dict, stamp: datetime):
+    def _apply(self, obj: dict, stamp: datetime, *, default_only: bool = False):
         """True applied, None skipped (a type Teller does not keep), or the error message."""
         kind = obj.get("object")
         if kind not in APPLIERS and kind != "deleted_customer":
-            return None  # e.g. product / price / invoice_payment until the apply path takes them
+            return None  # products and prices: Teller's products are its own configuration
+        apply = apply_default_method if default_only else apply_object
         try:
             with transaction.atomic(), inbox_scope(optimistic=False):  # our savepoint is the apply's own
-                apply_object(merchant=self.merchant, obj=obj, now=stamp)
+                apply(merchant=self.merchant, obj=obj, now=stamp)
         except Exception as exc:  # one bad object must not stop the import: it is listed with its reason
             logger.info("import: %s %s not applied: %s", kind, obj.get("id"), exc)
             return f"{type(exc).__name__}: {exc}"[:2000]

@@ -10,6 +10,7 @@ from .common import (
     customer_for,
     identifier_link,
     identifier_upsert,
+    is_stale,
     link_event,
     method_identifier,
     obj_id,
@@ -87,6 +88,22 @@ def _mark_default_method(customer: Customer, obj: dict, *, is_new: bool) -> None
     methods = PaymentMethod.objects.filter(customer=customer)
     methods.exclude(provider_id=default_pm).filter(is_default=True).update(is_default=False)
     methods.filter(provider_id=default_pm, is_default=False).update(is_default=True)
+
+
+def apply_default_method(*, merchant, obj: dict, now: datetime) -> Customer | None:
+    """Only mark the default payment method a customer object names (its other fields already applied).
+
+    The history import applies customers before their cards (Stripe lists cards per customer), so it comes
+    back for this once the cards exist: three statements instead of the customer's whole apply. A customer
+    changed after `now` (a later webhook applied it, default included) is left as it is.
+    """
+    with apply_atomic():
+        customers = Customer.objects.select_for_update().filter(merchant=merchant)
+        customer = customers.filter(provider_customer_id=obj["id"]).first()
+        if customer is None or is_stale(customer, now):
+            return customer
+        _mark_default_method(customer, obj, is_new=False)
+    return customer
 
 
 def apply_payment_method(*, merchant, obj: dict, now: datetime, event=None) -> PaymentMethod:
