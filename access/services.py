@@ -40,10 +40,11 @@ def access_grant_for_purchase(*, purchase: Purchase, now: datetime) -> list[Acce
     if not purchase.is_live:
         return []
     chats = list(TelegramChat.objects.filter(products=purchase.product_id, merchant_id=purchase.merchant_id))
-    if chats:
-        LinkToken.objects.get_or_create(
-            purchase=purchase, defaults={"merchant_id": purchase.merchant_id, "created_at": now}
-        )
+    if not chats:
+        return []  # a product that opens no chat grants nothing
+    LinkToken.objects.get_or_create(
+        purchase=purchase, defaults={"merchant_id": purchase.merchant_id, "created_at": now}
+    )
     accounts = list(TelegramAccount.objects.filter(customer_id=purchase.customer_id))
     grants, fresh = [], set()
     for chat in chats:

@@ -6,6 +6,10 @@ Stripe-compatible server on loopback, connects a new merchant to it the way Sett
 webhook endpoint) and runs the import in this process (merchant_settings.importer.Importer, what the Celery
 task runs), through the Stripe SDK and providers.apply, one transaction per page of 100.
 
+The baseline, measured in the same run against the same server: the same requests with nothing applied
+(every list paged through the SDK, 100 per page; each customer's payment methods with the importer's
+pool of fetchers), so the reader sees what listing alone costs.
+
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/teller_bench_import \
       .venv/bin/python bench/import_stripe.py [--customers 15500]
 
@@ -30,15 +34,23 @@ import django  # noqa: E402
 django.setup()
 
 import logging  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+from functools import partial  # noqa: E402
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from merchant_settings import services, tasks  # noqa: E402
-from merchant_settings.importer import Importer  # noqa: E402
-from merchant_settings.models import ImportRun  # noqa: E402
+from merchant_settings import services, stripe_api, tasks  # noqa: E402
+from merchant_settings.importer import (  # noqa: E402
+    EXTRA_PARAMS,
+    LIST_SERVICE,
+    PAGE_SIZE,
+    PAYMENT_METHOD_FETCHERS,
+    Importer,
+)
+from merchant_settings.models import ImportRun, ObjectType  # noqa: E402
 from merchants.models import Merchant  # noqa: E402
 from tests.stripe_server import StripeServer, history  # noqa: E402
 
@@ -64,6 +76,35 @@ def _ensure_database() -> None:
     call_command("migrate", verbosity=0)
 
 
+def _page_through(fn, *args, **extra) -> list[dict]:
+    out, params = [], {"limit": PAGE_SIZE, **extra}
+    while True:
+        page = fn(*args, params)
+        out += page.data
+        if not page.has_more or not page.data:
+            return out
+        params = {**params, "starting_after": page.data[-1].id}
+
+
+def baseline() -> dict:
+    """Seconds and objects per type of only listing what the import lists (no database, no apply)."""
+    client = stripe_api.client_for(KEY)
+    figures = {}
+    for object_type in ObjectType:
+        started = time.perf_counter()
+        if object_type == ObjectType.PAYMENT_METHOD:
+            customers = _page_through(client.v1.customers.list)
+            with ThreadPoolExecutor(max_workers=PAYMENT_METHOD_FETCHERS) as pool:
+                lists = list(pool.map(partial(_page_through, client.v1.customers.payment_methods.list),
+                                      [c.id for c in customers]))  # fmt: skip
+            count = sum(len(cards) for cards in lists)
+        else:
+            service = getattr(client.v1, LIST_SERVICE[object_type])
+            count = len(_page_through(service.list, **EXTRA_PARAMS.get(object_type, {})))
+        figures[object_type] = (count, time.perf_counter() - started)
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=15_500, help="about 6.5 objects each")
@@ -81,6 +122,13 @@ def main() -> None:
             name=f"Import bench {run_tag}", slug=f"import-bench-{run_tag.lower()}"
         )
         tasks.import_run.delay = lambda run_id: None  # the benchmark runs the import itself, timed
+        listed = baseline()
+        base_count, base_seconds = sum(c for c, _ in listed.values()), sum(t for _, t in listed.values())
+        print(  # printed at once: a long import may be stopped before its own figures
+            f"baseline (listing only, no apply): {base_count:,} objects in {base_seconds:.1f} s"
+            f" = {base_count / base_seconds:,.0f} objects/s",
+            flush=True,
+        )
         services.stripe_connect(merchant=merchant, key=KEY, actor=None, now=timezone.now())
         run = ImportRun.objects.get(merchant=merchant)
         started = time.perf_counter()
@@ -93,12 +141,20 @@ def main() -> None:
         s.applied + s.skipped + s.failed if s.object_type == "PAYMENT_METHOD" else s.done for s in steps
     )
     print(f"state {run.state}; {total:,} objects in {elapsed:.1f} s = {total / elapsed:,.0f} objects/s")
+    print(
+        f"baseline (listing only, no apply): {base_count:,} objects in {base_seconds:.1f} s"
+        f" = {base_count / base_seconds:,.0f} objects/s"
+    )
+    print(f"  {'type':<17} {'read':>8} {'applied':>8} {'skipped':>7} {'failed':>6} {'import':>9}"
+          f" {'rate':>8}   {'listing only':>12} {'rate':>8}")  # fmt: skip
     for s in steps:
         seconds = max(((s.finished_at or s.updated_at) - s.started_at).total_seconds(), 0.001)
         count = s.applied + s.skipped + s.failed if s.object_type == "PAYMENT_METHOD" else s.done
+        listed_count, listed_seconds = listed[s.object_type]
         print(
-            f"  {s.get_object_type_display():<17} {count:>8,} read {s.applied:>8,} applied"
-            f" {s.skipped:>7,} skipped {s.failed:>4} failed  {seconds:7.1f} s  {count / seconds:8,.0f}/s"
+            f"  {s.get_object_type_display():<17} {count:>8,} {s.applied:>8,} {s.skipped:>7,} {s.failed:>6}"
+            f" {seconds:7.1f} s {count / seconds:6,.0f}/s   {listed_seconds:10.1f} s"
+            f" {listed_count / max(listed_seconds, 0.001):6,.0f}/s"
         )
 
 

@@ -57,6 +57,9 @@ class StripeState:
     objects: dict[str, list[dict]] = field(default_factory=dict)  # type -> newest first
     webhook_endpoints: dict[str, dict] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    # Lookups that keep paging O(page): position of each id per collection, payment methods per customer.
+    positions: dict[str, dict[str, int]] = field(default_factory=dict)
+    methods_of: dict[str, list[dict]] | None = None
     rate_limits: int = 0
     delay: float = 0.0  # seconds added to each list request
     retry_after: float | None = 1
@@ -156,6 +159,8 @@ class StripeServer:
             self.state.account["created"] = oldest - 60  # an account is older than its first object
         for items in self.state.objects.values():
             items.sort(key=lambda o: (o.get("created") or 0, o["id"]), reverse=True)
+        self.state.positions.clear()
+        self.state.methods_of = None
 
     def rate_limit(self, times: int, *, retry_after: float | None = 1) -> None:
         self.state.rate_limits, self.state.retry_after = times, retry_after
@@ -256,14 +261,19 @@ class StripeServer:
                 return 200, found[0]
             return _error(404, f"No such dispute: '{parts[1]}'", code="resource_missing")
         if len(parts) == 3 and parts[0] == "customers" and parts[2] == "payment_methods":
-            items = [pm for pm in state.objects.get("payment_method", []) if pm.get("customer") == parts[1]]
-            return self._page(items, params, path)
+            if state.methods_of is None:
+                state.methods_of = {}
+                for pm in state.objects.get("payment_method", []):
+                    state.methods_of.setdefault(pm.get("customer"), []).append(pm)
+            return self._page(state.methods_of.get(parts[1], []), params, path, cache=f"pm:{parts[1]}")
         if len(parts) == 1 and parts[0] in COLLECTIONS and method == "GET":
             object_type = COLLECTIONS[parts[0]][0]
             items = state.objects.get(object_type, [])
+            cache = object_type
             if object_type == "subscription" and params.get("status") != "all":
                 items = [s for s in items if s["status"] != "canceled"]  # Stripe's default listing
-            return self._page(items, params, path)
+                cache = None
+            return self._page(items, params, path, cache=cache)
         return _error(404, f"Unrecognized request URL ({method}: {path}).")
 
     def _file_create(self, params: dict):
@@ -332,7 +342,7 @@ class StripeServer:
             return COLLECTIONS["payment_methods"][1]
         return COLLECTIONS.get(parts[0], ("", "rak_unknown"))[1]
 
-    def _page(self, items: list[dict], params: dict, path: str):
+    def _page(self, items: list[dict], params: dict, path: str, cache: str | None = None):
         try:
             limit = int(params.get("limit", 10))
         except ValueError:
@@ -343,10 +353,15 @@ class StripeServer:
             )
         start = 0
         if after := params.get("starting_after"):
-            ids = [o["id"] for o in items]
-            if after not in ids:
+            # Loaded collections keep their id -> position map (load() clears it), so a page costs O(limit).
+            positions = self.state.positions.get(cache) if cache else None
+            if positions is None:
+                positions = {o["id"]: i for i, o in enumerate(items)}
+                if cache:
+                    self.state.positions[cache] = positions
+            if after not in positions:
                 return _error(400, f"No such object: '{after}'", code="resource_missing")
-            start = ids.index(after) + 1
+            start = positions[after] + 1
         data = items[start : start + limit]
         return 200, {"object": "list", "data": data, "has_more": start + limit < len(items), "url": path}
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from .charges import apply_charge, apply_dispute, apply_refund
 from .checkout import apply_checkout_session
 from .common import STALE_NOTE, NotYetKnown
-from .customers import apply_customer, apply_payment_method
+from .customers import apply_customer, apply_default_method, apply_payment_method
 from .invoices import apply_invoice, apply_invoice_payment
 from .subscriptions import apply_subscription
 
@@ -50,6 +50,7 @@ __all__ = [
     "apply_charge",
     "apply_checkout_session",
     "apply_customer",
+    "apply_default_method",
     "apply_dispute",
     "apply_invoice",
     "apply_invoice_payment",

@@ -219,3 +219,52 @@ def test_an_object_that_cannot_be_applied_is_listed_with_its_id_and_the_rest_is_
     assert Transaction.objects.filter(merchant=connected, provider_id__startswith="re_").count() == 3
     assert steps(run_of(connected))[ObjectType.REFUND].failed == 1
     assert run_of(connected).state == ImportRun.State.SUCCEEDED
+
+
+def test_429s_on_the_payment_method_lists_are_waited_out_by_the_fetchers(
+    connected, stripe_server, monkeypatch
+):
+    from merchant_settings import importer as importer_module
+
+    real_cards_of = importer_module.Importer._cards_of
+    armed = []
+
+    def cards_of(self, customer_ids, step):
+        if not armed:  # the customers step is done: the next 3 list requests are the cards' and get 429
+            armed.append(True)
+            stripe_server.rate_limit(3, retry_after=0.25)
+        return real_cards_of(self, customer_ids, step)
+
+    monkeypatch.setattr(importer_module.Importer, "_cards_of", cards_of)
+    waits = []
+    Importer(run_of(connected), sleep=waits.append).execute()
+
+    assert waits == [0.25, 0.25, 0.25]
+    run = run_of(connected)
+    assert run.state == ImportRun.State.SUCCEEDED
+    assert steps(run)[ObjectType.PAYMENT_METHOD].rate_limited == 3
+    assert PaymentMethod.objects.filter(customer__merchant=connected).count() == N
+    assert PaymentMethod.objects.filter(customer__merchant=connected, is_default=True).count() == N
+
+
+def test_marking_the_default_card_leaves_a_customer_a_later_webhook_changed(new_merchant):
+    from datetime import timedelta
+
+    from providers.apply import apply_default_method, apply_object
+    from tests.stripe_server import history
+
+    objects = history(1, prefix="D")
+    customer = next(o for o in objects if o["object"] == "customer")
+    first = next(o for o in objects if o["object"] == "payment_method")
+    second = {**first, "id": "pm_DSecond0001", "card": {**first["card"], "fingerprint": "fpDSecond"}}
+    earlier = timezone.now() - timedelta(minutes=5)
+    for method in (first, second):
+        apply_object(merchant=new_merchant, obj=method, now=earlier)
+    later = {**customer, "invoice_settings": {"default_payment_method": second["id"]}}
+    apply_object(merchant=new_merchant, obj=later, now=timezone.now())  # a webhook after the listing
+
+    apply_default_method(merchant=new_merchant, obj=customer, now=earlier)  # the listing names `first`
+    assert PaymentMethod.objects.get(is_default=True).provider_id == second["id"]
+
+    apply_default_method(merchant=new_merchant, obj=customer, now=timezone.now() + timedelta(seconds=5))
+    assert PaymentMethod.objects.get(is_default=True).provider_id == first["id"]

@@ -86,3 +86,15 @@ def _documented_matrix() -> dict[str, set[str]]:
 
 def test_the_documented_matrix_matches_the_permission_table():
     assert _documented_matrix() == {name: {str(r) for r in roles} for name, roles in PERMISSIONS.items()}
+
+
+def test_every_settings_url_is_refused_to_managers_and_support():
+    """Settings are the owner's: each /settings/ route (Stripe, import and its progress, business,
+    Telegram) is among the denials above for both other roles, so the 403 test runs for each of them."""
+    settings_routes = {r.name for r in GUARDED if r.url().startswith("/settings/")}
+    denied = {(route.name, role) for route, role in DENIALS}
+
+    assert {"settings:stripe", "settings:import-progress", "settings:import-resync", "access:settings"} <= (
+        settings_routes
+    )
+    assert {(name, role) for name in settings_routes for role in (Role.MANAGER, Role.SUPPORT)} <= denied
