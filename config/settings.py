@@ -134,6 +134,7 @@ TELLER_REPLICA_VIEWS = frozenset(
         "customers:identifier-log",
         "transactions:list",
         "transactions:detail",
+        "transactions:disputes",
         "audit:list",
         "providers:events",
         "providers:event-detail",
