@@ -57,6 +57,26 @@ def test_a_subscription_becomes_a_purchase_with_its_period(merchant):
     assert purchase.product.provider_product_id == "prod_QXg1hqf4jFNsqG"
 
 
+def test_a_trialing_subscription_makes_its_customer_a_customer_since_it_started(merchant):
+    apply_object(merchant=merchant, obj=sp.customer(id="cus_T", email="trial@example.com"), now=NOW)
+
+    purchase = apply_object(
+        merchant=merchant, obj=sp.subscription(id="sub_T", customer="cus_T", status="trialing"), now=NOW
+    )
+
+    customer = Customer.objects.get(provider_customer_id="cus_T")
+    assert purchase.status == Purchase.Status.TRIALING and purchase.started_at is not None
+    assert customer.first_purchase_at == purchase.started_at
+
+
+def test_an_incomplete_subscription_does_not_make_a_customer(merchant):
+    apply_object(merchant=merchant, obj=sp.customer(id="cus_I", email="inc@example.com"), now=NOW)
+
+    apply_object(merchant=merchant, obj=sp.subscription(id="sub_I", customer="cus_I", status="incomplete"), now=NOW)
+
+    assert Customer.objects.get(provider_customer_id="cus_I").first_purchase_at is None
+
+
 def test_a_charge_becomes_a_transaction_with_snapshot_and_identifiers(merchant):
     apply_object(merchant=merchant, obj=sp.customer(id="cus_A"), now=NOW)
 
