@@ -31,7 +31,7 @@ ACCESS_ENDING_STATUSES = (
     Purchase.Status.INCOMPLETE_EXPIRED,
     Purchase.Status.PAUSED,
 )
-# A subscription that never got going (its first payment failed) does not make someone a customer; a trial does.
+# A subscription that never got going (its first payment failed) makes no customer; a trial does.
 NOT_STARTED_STATUSES = (Purchase.Status.INCOMPLETE, Purchase.Status.INCOMPLETE_EXPIRED)
 
 

@@ -72,7 +72,9 @@ def test_a_trialing_subscription_makes_its_customer_a_customer_since_it_started(
 def test_an_incomplete_subscription_does_not_make_a_customer(merchant):
     apply_object(merchant=merchant, obj=sp.customer(id="cus_I", email="inc@example.com"), now=NOW)
 
-    apply_object(merchant=merchant, obj=sp.subscription(id="sub_I", customer="cus_I", status="incomplete"), now=NOW)
+    apply_object(
+        merchant=merchant, obj=sp.subscription(id="sub_I", customer="cus_I", status="incomplete"), now=NOW
+    )
 
     assert Customer.objects.get(provider_customer_id="cus_I").first_purchase_at is None
 
