@@ -85,7 +85,7 @@ def _modal_view(request, pk, *, template, form_class, url_name, act, precheck=No
 
 def _not_live(purchase: Purchase) -> str:
     if not purchase.is_live:
-        return f"This purchase is {purchase.get_status_display().lower()}; there is nothing to cancel."
+        return f"This purchase is {purchase.current_status_label.lower()}; there is nothing to cancel."
     return ""
 
 
