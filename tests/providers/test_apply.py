@@ -227,3 +227,29 @@ def test_an_invoice_links_its_charge_to_the_subscription(merchant):
     assert purchase.status == Purchase.Status.ACTIVE
     assert Transaction.objects.get(provider_id="ch_I").purchase == purchase
     assert set(event.transactions.values_list("provider_id", flat=True)) == {"ch_I"}
+
+
+def test_the_migration_gives_existing_trialing_customers_their_customer_since(merchant):
+    import importlib
+
+    from django.apps import apps
+
+    from tests import factories
+
+    migration = importlib.import_module("customers.migrations.0004_customer_since_from_subscriptions")
+    trialing = factories.PurchaseFactory(
+        customer__merchant=merchant, customer__first_purchase_at=None, trialing=True
+    )
+    incomplete = factories.PurchaseFactory(
+        customer__merchant=merchant, customer__first_purchase_at=None, status=Purchase.Status.INCOMPLETE
+    )
+    paying = factories.PurchaseFactory(customer__merchant=merchant)
+    paid_since = paying.customer.first_purchase_at
+
+    migration.forwards(apps, None)
+
+    for purchase in (trialing, incomplete, paying):
+        purchase.customer.refresh_from_db()
+    assert trialing.customer.first_purchase_at == trialing.started_at
+    assert incomplete.customer.first_purchase_at is None
+    assert paying.customer.first_purchase_at == paid_since
