@@ -150,7 +150,9 @@ def telegram_chat_products_set(*, actor, now: datetime, chat: TelegramChat, prod
         added = {p.pk for p in products} - set(chat.products.values_list("pk", flat=True))
         chat.products.set(products)
         # Buyers whose live purchases give the chat from now on get their grants (and invites) at once.
-        for purchase in Purchase.objects.live().filter(product__in=added, merchant_id=chat.merchant_id):
+        for purchase in Purchase.objects.live_now(now).filter(
+            product__in=added, merchant_id=chat.merchant_id
+        ):
             access_grant_for_purchase(purchase=purchase, now=now)
         audit_record(
             merchant=chat.merchant,

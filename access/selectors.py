@@ -74,9 +74,7 @@ def customer_panel(customer) -> dict:
 
 def _deep_links(customer) -> list[tuple[Purchase, str, bool]]:
     bot = TelegramBot.objects.filter(merchant_id=customer.merchant_id).first()
-    tokens = LinkToken.objects.filter(
-        purchase__customer=customer, purchase__status__in=Purchase.LIVE_STATUSES
-    )
+    tokens = LinkToken.objects.filter(purchase__in=Purchase.objects.filter(customer=customer).live_now())
     if bot is None or not bot.username:
         return []
     return [
@@ -107,7 +105,7 @@ def chat_overview(chat: TelegramChat) -> dict:
     """Paying members, members with no live purchase ("not entitled"), buyers who have not joined yet."""
     members = list(ChatMember.objects.filter(chat=chat, status__in=ChatMember.IN_CHAT))
     live = list(
-        Purchase.objects.live()
+        Purchase.objects.live_now()
         .filter(product__chats=chat, merchant_id=chat.merchant_id)
         .select_related("customer", "product")
     )

@@ -83,7 +83,7 @@ def _enqueue_invites(account_id: int) -> None:
 def access_grants_for_customer(*, customer, now: datetime) -> list[AccessGrant]:
     """Grants for every live purchase of the customer (after an account was linked to them)."""
     grants = []
-    for purchase in Purchase.objects.live().filter(customer=customer):
+    for purchase in Purchase.objects.live_now(now).filter(customer=customer):
         grants += access_grant_for_purchase(purchase=purchase, now=now)
     return grants
 
@@ -92,7 +92,7 @@ def _entitled_purchase(*, chat: TelegramChat, account: TelegramAccount | None) -
     if account is None:
         return None
     return (
-        Purchase.objects.live()
+        Purchase.objects.live_now()
         .filter(product__chats=chat, customer__telegram_accounts=account, merchant_id=chat.merchant_id)
         .first()
     )
@@ -175,7 +175,7 @@ def access_revocation_request(*, purchase: Purchase, now: datetime) -> list[int]
 def _still_entitled(grant: AccessGrant) -> bool:
     """Another live purchase of a customer linked to this Telegram account gives the same chat."""
     return (
-        Purchase.objects.live()
+        Purchase.objects.live_now()
         .filter(product__chats=grant.chat_id, customer__telegram_accounts=grant.account_id)
         .exclude(pk=grant.purchase_id)
         .exists()

@@ -33,3 +33,15 @@ def get_for_merchant(model_or_qs, request, **lookup):
     """get_object_or_404 within the signed-in user's merchant: another merchant's object is a 404."""
     qs = model_or_qs if hasattr(model_or_qs, "for_merchant") else model_or_qs.objects
     return get_object_or_404(qs.for_merchant(request.merchant), **lookup)
+
+
+FORBIDDEN = "You do not have permission to do this."
+
+
+def permission_denied(request, exception=None):
+    """403: a full page, or for an HTMX request a small modal fragment the page shows in place (teller.js)."""
+    from django.shortcuts import render
+
+    message = str(exception) if exception and str(exception) else FORBIDDEN
+    template = "components/_forbidden.html" if getattr(request, "htmx", False) else "403.html"
+    return render(request, template, {"message": message}, status=403)

@@ -27,6 +27,8 @@ urlpatterns = [
     path("telegram/join/<slug:merchant_slug>/<str:provider_id>/", telegram_join, name="telegram-join"),
 ]
 
+handler403 = "common.views.permission_denied"
+
 # Only where the sandbox app is installed (TELLER_SANDBOX): in production /sandbox/ does not exist (404).
 if apps.is_installed("sandbox"):
     urlpatterns.append(path("sandbox/", include("sandbox.urls")))

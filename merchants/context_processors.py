@@ -1,4 +1,5 @@
 from .models import Membership
+from .permissions import RolePermissions
 
 
 def merchant(request):
@@ -7,9 +8,10 @@ def merchant(request):
         return {}
     membership = getattr(request, "membership", None)
     if not membership:
-        return {"current_membership": None}
+        return {"current_membership": None, "can": RolePermissions(None)}
     return {
         "current_membership": membership,
+        "can": RolePermissions(membership),
         "current_merchant": membership.merchant,
         "switchable_memberships": lambda: list(
             Membership.objects.active().filter(user=user).select_related("merchant")

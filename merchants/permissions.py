@@ -34,3 +34,22 @@ PERMISSIONS: dict[str, set[str]] = {
 
 def has_permission(membership, permission: str) -> bool:
     return membership is not None and membership.role in PERMISSIONS[permission]
+
+
+class RolePermissions:
+    """What the signed-in role may do, for templates: `{% if can.repayment_create %}` (dots become "_").
+
+    A role never sees an action it cannot take; the server still refuses it (403) if it is tried.
+    An unknown name raises KeyError, so a misspelt check fails loudly in tests instead of hiding a button.
+    """
+
+    _NAMES = {name.replace(".", "_"): name for name in PERMISSIONS}
+
+    def __init__(self, membership):
+        self.membership = membership
+
+    def __getitem__(self, key: str) -> bool:
+        return has_permission(self.membership, self._NAMES[key])
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._NAMES

@@ -4,6 +4,7 @@ Each action is a modal over the Staff page (HTMX) and a plain page without JS; s
 HX-Trigger "staff:changed" (the table refreshes) or, without JS, redirects back to the list.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.shortcuts import get_object_or_404, redirect, render
@@ -63,7 +64,8 @@ def staff_invite(request):
                 merchant=request.merchant,
                 actor=request.user,
                 now=timezone.now(),
-                base_url=request.build_absolute_uri("/"),
+                # Links Teller sends use its public address, not the host this request happened to reach.
+                base_url=settings.TELLER_PUBLIC_URL,
                 **form.cleaned_data,
             )
         except services.StaffError as exc:

@@ -3,6 +3,7 @@ import string
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from common.labels import duration_label
 from common.querysets import MerchantManager, MerchantQuerySet
@@ -48,7 +49,15 @@ class Product(models.Model):
 
 class PurchaseQuerySet(MerchantQuerySet):
     def live(self):
+        """Purchases whose stored status is live (what the expiry sweep works through)."""
         return self.filter(status__in=Purchase.LIVE_STATUSES)
+
+    def live_now(self, now=None):
+        """Live and not past the end of access, whether or not the expiry sweep has run yet."""
+        now = now or timezone.now()
+        return self.live().filter(
+            models.Q(access_expires_at__isnull=True) | models.Q(access_expires_at__gt=now)
+        )
 
 
 class Purchase(models.Model):
@@ -118,8 +127,27 @@ class Purchase(models.Model):
         return f"{self.product} ({self.get_status_display()})"
 
     @property
+    def has_lapsed(self) -> bool:
+        """Stored as live, but its access ended: the expiry sweep has not got to it yet."""
+        return (
+            self.status in self.LIVE_STATUSES
+            and self.access_expires_at is not None
+            and self.access_expires_at <= timezone.now()
+        )
+
+    @property
+    def current_status(self) -> str:
+        """The status as it is now: a purchase past its end of access is expired even before the sweep."""
+        return self.Status.EXPIRED if self.has_lapsed else self.status
+
+    @property
+    def current_status_label(self) -> str:
+        return self.Status(self.current_status).label
+
+    @property
     def is_live(self) -> bool:
-        return self.status in self.LIVE_STATUSES
+        """The customer has access now (so the purchase can be cancelled)."""
+        return self.status in self.LIVE_STATUSES and not self.has_lapsed
 
     @property
     def is_scheduled_to_cancel(self) -> bool:

@@ -37,6 +37,10 @@ def access_code_list(
     return codes
 
 
+def access_code_batch_exists(*, merchant, batch: str) -> bool:
+    return AccessCode.objects.filter(merchant=merchant, batch=batch).exists()
+
+
 def access_code_state(code: AccessCode) -> str:
     if code.redeemed_at is None:
         return "UNUSED"

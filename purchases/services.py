@@ -122,7 +122,7 @@ def _require_live_subscription(purchase: Purchase) -> None:
         raise NotASubscription("Only subscriptions can be cancelled at the provider.")
     if not purchase.is_live:
         raise PurchaseNotLive(
-            f"This subscription has already ended ({purchase.get_status_display().lower()}); "
+            f"This subscription has already ended ({purchase.current_status_label.lower()}); "
             "it cannot be cancelled."
         )
     if not purchase.provider_subscription_id:
@@ -263,7 +263,7 @@ def purchase_cancel(
 def _purchase_cancel_locked(*, actor, now: datetime, purchase: Purchase, when: str) -> CancelResult:
     if not purchase.is_live:
         raise PurchaseNotLive(
-            f"This purchase has already ended ({purchase.get_status_display().lower()}); "
+            f"This purchase has already ended ({purchase.current_status_label.lower()}); "
             "it cannot be cancelled."
         )
     if when not in purchase_cancel_options(purchase):
@@ -292,7 +292,8 @@ def _end_locally(*, actor, now, purchase: Purchase, status: str, action: str, ch
     """One-time and access-code purchases have nothing at the provider to stop: end access here."""
     with transaction.atomic():
         locked = Purchase.objects.select_for_update().get(pk=purchase.pk)
-        if not locked.is_live:  # a concurrent cancel or expiry got there first
+        # The stored status: the sweep ends purchases that have lapsed (not `is_live` any more) too.
+        if locked.status not in Purchase.LIVE_STATUSES:  # a concurrent cancel or expiry got there first
             raise PurchaseNotLive("This purchase has already ended.")
         before = _snapshot(locked)
         locked.status = status

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -85,7 +85,7 @@ def _modal_view(request, pk, *, template, form_class, url_name, act, precheck=No
 
 def _not_live(purchase: Purchase) -> str:
     if not purchase.is_live:
-        return f"This purchase is {purchase.get_status_display().lower()}; there is nothing to cancel."
+        return f"This purchase is {purchase.current_status_label.lower()}; there is nothing to cancel."
     return ""
 
 
@@ -273,6 +273,9 @@ def access_code_delete(request, pk):
 
 @merchant_required("access_code.manage")
 def access_codes_csv(request, batch):
+    # A batch this merchant never generated (or one of another merchant) is not found, not an empty file.
+    if not selectors.access_code_batch_exists(merchant=request.merchant, batch=batch):
+        raise Http404("No such batch.")
     codes = selectors.access_code_list(merchant=request.merchant, now=timezone.now(), batch=batch)
     header = ["code", "products", "duration", "batch", "status", "redeemed_by", "redeemed_at", "created_at"]
     rows = (

@@ -607,8 +607,7 @@ def set_cancel_at_period_end(
 
 
 def sandbox_pay_url(session_id: str) -> str:
-    base = getattr(settings, "TELLER_PUBLIC_URL", "") or "http://127.0.0.1:8000"
-    return f"{base.rstrip('/')}/sandbox/pay/{session_id}/"
+    return f"{settings.TELLER_PUBLIC_URL.rstrip('/')}/sandbox/pay/{session_id}/"
 
 
 def checkout_session_state(merchant, session_id: str) -> dict:

@@ -46,7 +46,7 @@ def purchase_badge(purchase: Purchase) -> str:
     """CSS modifier for a purchase's status badge; a scheduled cancellation reads as a warning."""
     if purchase.is_scheduled_to_cancel:
         return "warning"
-    return _PURCHASE.get(purchase.status, "neutral")
+    return _PURCHASE.get(purchase.current_status, "neutral")
 
 
 @register.filter

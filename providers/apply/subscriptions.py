@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from access.linking import telegram_link_from_metadata
+from customers.models import Customer
 from purchases.models import Product, Purchase
 from purchases.signals import purchase_access_ended
 
@@ -30,6 +31,18 @@ ACCESS_ENDING_STATUSES = (
     Purchase.Status.INCOMPLETE_EXPIRED,
     Purchase.Status.PAUSED,
 )
+# A subscription that never got going (its first payment failed) makes no customer; a trial does.
+NOT_STARTED_STATUSES = (Purchase.Status.INCOMPLETE, Purchase.Status.INCOMPLETE_EXPIRED)
+
+
+def _customer_since(customer: Customer, purchase: Purchase) -> None:
+    """A trialing subscription has no charge yet, but the customer is one since it started."""
+    at = purchase.started_at
+    if at is None or purchase.status in NOT_STARTED_STATUSES:
+        return
+    if customer.first_purchase_at is None or at < customer.first_purchase_at:
+        Customer.objects.filter(pk=customer.pk).update(first_purchase_at=at)
+        customer.first_purchase_at = at
 
 
 def product_for_price(merchant, price: dict, *, kind: str = Product.Kind.SUBSCRIPTION) -> Product:
@@ -108,6 +121,8 @@ def apply_subscription(*, merchant, obj: dict, now: datetime, event=None) -> Pur
             and purchase.status in ACCESS_ENDING_STATUSES
         ):
             purchase_access_ended.send(sender=Purchase, purchase=purchase, now=now)
+        if applied:
+            _customer_since(customer, purchase)
         charges = link_subscription(merchant, purchase)  # charges whose invoice came before the subscription
         if applied:
             telegram_link_from_metadata(

@@ -2,10 +2,46 @@
 (function () {
   "use strict";
 
+  // An open modal is a history entry of its own (same URL): Back closes the modal instead of leaving the
+  // page, and closing it any other way steps back over that entry, so the next Back leaves as it should.
+  var modalEntry = false;
+  var ignoreNextPop = false;
+
+  function modalOpened() {
+    if (modalEntry) return;
+    modalEntry = true;
+    history.pushState({ tellerModal: true }, "", location.href);
+  }
+
+  function modalClosed() {
+    if (!modalEntry) return;
+    modalEntry = false;
+    ignoreNextPop = true;
+    history.back();
+  }
+
   function closeModal() {
     var root = document.getElementById("modal");
     if (root) root.innerHTML = "";
+    modalClosed();
   }
+
+  // Capture on window runs before htmx's own popstate listener, which would otherwise reload the page.
+  window.addEventListener("popstate", function (event) {
+    if (ignoreNextPop) {
+      ignoreNextPop = false;
+      event.stopImmediatePropagation();
+      return;
+    }
+    if (modalEntry) {
+      modalEntry = false;
+      var root = document.getElementById("modal");
+      if (root) root.innerHTML = "";
+      event.stopImmediatePropagation();
+      return;
+    }
+    if (event.state && event.state.tellerModal) event.stopImmediatePropagation();  // Forward onto a closed one
+  }, true);
 
   function toast(message) {
     var box = document.getElementById("toasts");
@@ -71,6 +107,35 @@
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
     if (target && target.id === "modal" && !event.detail.swapOverride) event.detail.swapOverride = "innerHTML";
+  });
+
+  // A refused HTMX request (403) shows its message in place: the server's small fragment opens in the modal
+  // when the request was for the modal, otherwise a toast says so. The page itself is never replaced.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (!xhr || xhr.status !== 403) return;
+    var target = event.detail.target;
+    if (target && target.id === "modal") {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+      event.detail.swapOverride = "innerHTML";
+    } else {
+      event.detail.shouldSwap = false;
+      toast(forbiddenMessage(xhr.responseText));
+    }
+  });
+
+  function forbiddenMessage(html) {
+    var holder = document.createElement("template");
+    holder.innerHTML = html || "";
+    var message = holder.content.querySelector("#forbidden-message");
+    return (message && message.textContent.trim()) || "You do not have permission to do this.";
+  }
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || target.id !== "modal") return;
+    if (target.querySelector(".modal")) modalOpened(); else modalClosed();
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {

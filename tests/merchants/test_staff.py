@@ -60,6 +60,16 @@ def test_inviting_a_new_email_creates_a_user_without_password_and_emails_a_set_p
     assert AuditEvent.objects.filter(action="staff.invite", merchant=merchant).count() == 1
 
 
+def test_the_invitation_links_to_the_public_url_not_the_request_host(invite, settings):
+    settings.TELLER_PUBLIC_URL = "https://teller.example.com:8443"
+
+    invite("agent@example.com")
+
+    body = mail.outbox[0].body
+    assert "https://teller.example.com:8443/accounts/set-password/" in body
+    assert "testserver" not in body and ":8000" not in body
+
+
 def test_the_set_password_link_applies_the_password_validators_then_lets_them_sign_in(invite):
     invite("agent@example.com", "MANAGER")
     link = _link_from(mail.outbox[0])

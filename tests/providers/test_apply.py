@@ -57,6 +57,28 @@ def test_a_subscription_becomes_a_purchase_with_its_period(merchant):
     assert purchase.product.provider_product_id == "prod_QXg1hqf4jFNsqG"
 
 
+def test_a_trialing_subscription_makes_its_customer_a_customer_since_it_started(merchant):
+    apply_object(merchant=merchant, obj=sp.customer(id="cus_T", email="trial@example.com"), now=NOW)
+
+    purchase = apply_object(
+        merchant=merchant, obj=sp.subscription(id="sub_T", customer="cus_T", status="trialing"), now=NOW
+    )
+
+    customer = Customer.objects.get(provider_customer_id="cus_T")
+    assert purchase.status == Purchase.Status.TRIALING and purchase.started_at is not None
+    assert customer.first_purchase_at == purchase.started_at
+
+
+def test_an_incomplete_subscription_does_not_make_a_customer(merchant):
+    apply_object(merchant=merchant, obj=sp.customer(id="cus_I", email="inc@example.com"), now=NOW)
+
+    apply_object(
+        merchant=merchant, obj=sp.subscription(id="sub_I", customer="cus_I", status="incomplete"), now=NOW
+    )
+
+    assert Customer.objects.get(provider_customer_id="cus_I").first_purchase_at is None
+
+
 def test_a_charge_becomes_a_transaction_with_snapshot_and_identifiers(merchant):
     apply_object(merchant=merchant, obj=sp.customer(id="cus_A"), now=NOW)
 
@@ -205,3 +227,29 @@ def test_an_invoice_links_its_charge_to_the_subscription(merchant):
     assert purchase.status == Purchase.Status.ACTIVE
     assert Transaction.objects.get(provider_id="ch_I").purchase == purchase
     assert set(event.transactions.values_list("provider_id", flat=True)) == {"ch_I"}
+
+
+def test_the_migration_gives_existing_trialing_customers_their_customer_since(merchant):
+    import importlib
+
+    from django.apps import apps
+
+    from tests import factories
+
+    migration = importlib.import_module("customers.migrations.0004_customer_since_from_subscriptions")
+    trialing = factories.PurchaseFactory(
+        customer__merchant=merchant, customer__first_purchase_at=None, trialing=True
+    )
+    incomplete = factories.PurchaseFactory(
+        customer__merchant=merchant, customer__first_purchase_at=None, status=Purchase.Status.INCOMPLETE
+    )
+    paying = factories.PurchaseFactory(customer__merchant=merchant)
+    paid_since = paying.customer.first_purchase_at
+
+    migration.forwards(apps, None)
+
+    for purchase in (trialing, incomplete, paying):
+        purchase.customer.refresh_from_db()
+    assert trialing.customer.first_purchase_at == trialing.started_at
+    assert incomplete.customer.first_purchase_at is None
+    assert paying.customer.first_purchase_at == paid_since

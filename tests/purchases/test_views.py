@@ -377,3 +377,32 @@ def test_delete_never_redirects_off_site(owner_client, merchant, product):
     )
 
     assert response["Location"] == reverse("purchases:access-codes")
+
+
+def test_the_csv_of_an_unknown_batch_is_not_found(owner_client, merchant, product):
+    batch = access_codes_generate(
+        actor=None,
+        now=_now(),
+        merchant=merchant,
+        products=[product],
+        quantity=1,
+        duration="LIFETIME",
+        duration_count=None,
+    ).batch
+
+    assert owner_client.get(reverse("purchases:access-codes-csv", args=["no-such-batch"])).status_code == 404
+    assert owner_client.get(reverse("purchases:access-codes-csv", args=[batch])).status_code == 200
+
+
+def test_the_csv_of_another_merchants_batch_is_not_found(other_client, merchant, product):
+    batch = access_codes_generate(
+        actor=None,
+        now=_now(),
+        merchant=merchant,
+        products=[product],
+        quantity=1,
+        duration="LIFETIME",
+        duration_count=None,
+    ).batch
+
+    assert other_client.get(reverse("purchases:access-codes-csv", args=[batch])).status_code == 404

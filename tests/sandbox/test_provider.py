@@ -490,6 +490,16 @@ def chargeback(book, merchant, pipeline):
     return Transaction.objects.get(merchant=merchant, kind=Transaction.Kind.CHARGEBACK)
 
 
+def test_a_repayment_link_is_built_from_the_public_url(merchant, pipeline, settings):
+    settings.TELLER_PUBLIC_URL = "http://192.0.2.10:8123/"
+
+    session = get_provider(merchant).repayment_link_create(
+        amount=1200, currency="EUR", description="Repay", metadata={}, idempotency_key="rp-public"
+    )
+
+    assert session["url"] == f"http://192.0.2.10:8123/sandbox/pay/{session['id']}/"
+
+
 def test_paying_a_sandbox_repayment_link_records_the_repayment_through_the_webhook_pipeline(
     chargeback, owner, client, django_capture_on_commit_callbacks
 ):

@@ -39,7 +39,8 @@ def _row_counts() -> dict[str, int]:
     }
 
 
-def test_seed_demo_creates_the_demo_book_through_the_pipeline_and_a_second_run_adds_nothing():
+def test_seed_demo_creates_the_demo_book_through_the_pipeline_and_a_second_run_adds_nothing(settings):
+    settings.TELLER_PUBLIC_URL = "http://127.0.0.1:8000"
     out = StringIO()
 
     call_command("seed_demo", stdout=out)
@@ -51,6 +52,28 @@ def test_seed_demo_creates_the_demo_book_through_the_pipeline_and_a_second_run_a
     _assert_customers_came_through_the_pipeline()
     _assert_every_kind_of_purchase()
     _assert_every_kind_of_payment()
+    _assert_customers_with_several_kinds_of_purchase()
+
+
+def test_the_banner_prints_the_public_url_it_serves_on(settings):
+    settings.TELLER_PUBLIC_URL = "http://192.0.2.10:8123"
+    out = StringIO()
+
+    call_command("seed_demo", "--customers", "2", stdout=out)
+
+    assert "http://192.0.2.10:8123/" in out.getvalue() and ":8000" not in out.getvalue()
+
+
+def _assert_customers_with_several_kinds_of_purchase() -> None:
+    kinds = (
+        Purchase.objects.filter(merchant__slug="northwind")
+        .values("customer")
+        .annotate(n=Count("kind", distinct=True))
+        .filter(n=3)
+    )
+    assert kinds.count() >= 10
+    one = Customer.objects.get(pk=kinds[0]["customer"])
+    assert set(one.purchases.values_list("kind", flat=True)) == {"SUBSCRIPTION", "ONE_TIME", "ACCESS_CODE"}
 
 
 def _assert_staff_and_merchants(output: str) -> None:

@@ -32,6 +32,13 @@ from sandbox import stripe_objects as so
 
 PASSWORD = "teller-demo-2026"
 DEFAULT_CUSTOMERS = 220
+# Every 16th customer (an active monthly subscriber) also buys a one-time product and redeems an access code,
+# so the customer page's grouping by subscriptions / one-time payments / access codes is visible.
+SEVERAL_PRODUCTS_EVERY = 16
+EXTRA_PRODUCT = "starter-pack"
+# Codes 0..39 are for the access-code customers (and stay partly unused); 40.. for the several-products ones.
+SHOP_CODES = 40
+EXTRA_CODES = 20
 
 STAFF = [
     ("owner@demo.teller", "Olivia", "Owens", Role.OWNER),
@@ -295,15 +302,17 @@ class Command(BaseCommand):
     def _access_codes(
         self, merchant: Merchant, catalog: dict[str, Product], creator: User
     ) -> list[AccessCode]:
-        """40 codes with stable values: the seed redeems some, the rest stay available."""
+        """Codes with stable values: the seed redeems some, the rest stay available."""
         codes = []
         specs = [
             ("signals-monthly", "MONTHS", 3),
             ("options-course", "LIFETIME", None),
             ("vip-lifetime", "YEARS", 1),
         ]
-        for number in range(40):
+        for number in range(SHOP_CODES + EXTRA_CODES):
             product_key, duration, count = specs[number % len(specs)]
+            if number >= SHOP_CODES:  # lifetime: their Telegram access never ends (the demo has no bot token)
+                product_key, duration, count = specs[1]
             value = "DEMO" + so.stripe_id("x", f"{merchant.slug}:code:{number}", 8)[2:].upper()
             value = "".join(c if c not in "O0I1" else "X" for c in value)
             code, created = AccessCode.objects.get_or_create(
@@ -325,7 +334,7 @@ class Command(BaseCommand):
         lines = [
             "Teller demo is ready",
             "",
-            "URL:       http://127.0.0.1:8000/",
+            f"URL:       {settings.TELLER_PUBLIC_URL.rstrip('/')}/",
             f"Merchants: {northwind.name} ({Customer.objects.filter(merchant=northwind).count()} customers), "
             f"{harbor.name} ({Customer.objects.filter(merchant=harbor).count()} customers)",
             "",
@@ -397,6 +406,30 @@ class Seeder:
             charges = self._buy(rng, index, key, customer, product, pm, status, start)
         with transaction.atomic():
             self._aftermath(rng, index, key, charges)
+        if not harbor and index % SEVERAL_PRODUCTS_EVERY == 0:
+            self._more_products(index, key, customer, pm, start)
+
+    def _more_products(self, index: int, key: str, customer: dict, pm: dict, start: datetime) -> None:
+        """A one-time purchase and a redeemed access code besides the subscription."""
+        from purchases.services import access_code_redeem
+
+        bought = (start + (self.now - start) / 2).replace(microsecond=0)
+        with transaction.atomic():
+            sim.simulate_one_time_purchase(
+                self.merchant,
+                key=f"{key}:extra",
+                customer=customer["id"],
+                product=self.catalog[EXTRA_PRODUCT],
+                pm=pm,
+                at=bought,
+            )
+        row = Customer.objects.get(merchant=self.merchant, provider_customer_id=customer["id"])
+        if AccessCode.objects.filter(redeemed_by=row).exists():
+            return
+        code = self.codes[SHOP_CODES + (index // SEVERAL_PRODUCTS_EVERY) % EXTRA_CODES]
+        code.refresh_from_db()
+        if code.redeemed_at is None:
+            access_code_redeem(code=code.code, customer=row, now=bought + timedelta(hours=1))
 
     def _start(self, rng: random.Random, status: str, product: Product) -> datetime:
         """When the customer first bought: spread over 18 months, within what each status needs."""
@@ -579,7 +612,7 @@ class Seeder:
         if AccessCode.objects.filter(redeemed_by=row).exists():
             return
         ordinal = sum(1 for i in range(index) if SCENARIOS[i % len(SCENARIOS)][1] == "access_code")
-        code = self.codes[ordinal % len(self.codes)]
+        code = self.codes[ordinal % SHOP_CODES]
         code.refresh_from_db()
         if code.redeemed_at is None:
             access_code_redeem(code=code.code, customer=row, now=start)
