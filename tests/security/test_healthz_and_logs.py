@@ -21,7 +21,12 @@ def test_healthz_answers_200_with_json_when_everything_is_up(client):
 
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
-    assert set(response.json()["checks"]) == {"database", "redis", "worker"}
+    checks = response.json()["checks"]
+    assert set(checks) == {"database", "redis", "worker", "replica"}
+    assert checks["replica"] == {
+        "ok": True,
+        "skipped": "DATABASE_REPLICA_URL not set (every read uses the primary)",
+    }
 
 
 def test_healthz_answers_503_when_the_database_check_fails(client, monkeypatch):
