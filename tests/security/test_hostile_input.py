@@ -25,14 +25,18 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
-from django.urls import get_resolver, resolve
+from django.urls import get_resolver, resolve, reverse
+from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
+from access.models import AccessGrant
 from common.params import declared_fields
+from providers.models import ProviderEvent
+from refunds.services import repayment_link_create
 from tests import factories
-from tests.test_tenant_isolation import ROUTES, World
+from tests.test_tenant_isolation import ROUTES, World, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -185,12 +189,18 @@ def _body(response) -> str:
     return raw.decode(errors="replace")
 
 
-def discover_forms(client, world) -> list[Form]:
+def discover_forms(client, world, *, pages=None, fetched=None) -> list[Form]:
+    """The forms of every page (default: every staff route, objects from `world`); `fetched` collects the
+    URLs that answered a page."""
     forms: dict[tuple, Form] = {}
-    for route in ROUTES:
-        page_url = route.url(lambda kwarg: world)
+    if pages is None:
+        pages = [route.url(lambda kwarg: world) for route in ROUTES]
+    for page_url in pages:
         for headers in ({}, {"HX-Request": "true"}):
             response = client.get(page_url, headers=headers)
+            assert response.status_code < 500, f"GET {page_url} {headers} -> {response.status_code}"
+            if fetched is not None and response.status_code == 200:
+                fetched.add(page_url)
             if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
                 continue
             parser = FormParser()
@@ -198,11 +208,9 @@ def discover_forms(client, world) -> list[Form]:
             for form in parser.forms:
                 form.action = urlsplit(urljoin(page_url, form.action or page_url)).path
                 forms.setdefault((form.method, form.action, tuple(sorted(form.fields))), form)
-    return [
-        f
-        for f in forms.values()
-        if f.action not in SKIP_ACTIONS and f.fields.keys() - {"csrfmiddlewaretoken"}
-    ]
+    # A form with no field but its token (replay, cancel a link) is attacked too: posted bare, repeated,
+    # refused by the state its object is in.
+    return [f for f in forms.values() if f.action not in SKIP_ACTIONS]
 
 
 def snapshot() -> dict:
@@ -253,6 +261,28 @@ def world(merchant, other_merchant, owner, settings):
     factories.MembershipFactory(merchant=other_merchant, user=owner, role="OWNER")
     world = World(merchant, "ALPHA")
     world.build_all()
+    # The states in which the action forms show: a replayable event, a removal pending (Retry), a chat
+    # member (remove, link to a customer), a sandbox repayment link (cancel, email).
+    ProviderEvent.objects.filter(pk=world.provider_event.pk).update(status=ProviderEvent.Status.FAILED)
+    factories.AccessGrantFactory(
+        purchase=world.purchase,
+        chat=world.telegram_chat,
+        account=world.telegram_account,
+        status=AccessGrant.Status.REVOKE_PENDING,
+    )
+    factories.ChatMemberFactory(
+        chat=world.telegram_chat, telegram_user_id=world.telegram_account.telegram_user_id
+    )
+    factories.ChatMemberFactory(chat=world.telegram_chat)
+    second_chat = factories.TelegramChatFactory(merchant=merchant)  # access granted, not joined: Resend
+    factories.AccessGrantFactory(
+        purchase=world.purchase,
+        chat=second_chat,
+        account=world.telegram_account,
+        status=AccessGrant.Status.ACTIVE,
+    )
+    with transaction.atomic():
+        repayment_link_create(actor=owner, now=timezone.now(), chargeback=world.chargeback)
     return world
 
 
@@ -530,3 +560,115 @@ def test_the_form_parser_reads_fields_options_and_actions():
 
     assert parser.forms[0].method == "post" and parser.forms[0].action == "/x/"
     assert parser.forms[0].fields == {"a": ["1"], "s": ["u", "v"], "t": [""]}
+
+
+# -- Public URLs and the coverage check ---------------------------------------------------------------------
+
+# Patterns no attack reaches, each with the reason. Everything else the resolver knows must be attacked:
+# test_no_url_pattern_is_left_out_of_the_attack fails for a new pattern that is neither.
+EXCLUDED = {
+    "logout": "posting it signs the client out, which is its whole point; it reads no field",
+    "admin:*": "Django admin: superusers only, Django's own forms and validation",
+    "djdt:*": "debug toolbar, development only",
+}
+WEBHOOKS = ("stripe-webhook", "telegram-webhook")
+RAW_BODIES = [
+    b"",
+    b"\x00",
+    b"{",
+    b"[]",
+    b"null",
+    b'{"id": "\\u0000", "type": "charge.refunded", "data": {"object": {"id": 1e309}}}',
+    b'{"update_id": 99999999999999999999, "message": {"chat": {"id": "\xc2\xb2"}}}',
+    b'{"update_id": 1, "chat_member": {"chat": {"id": -1}, "new_chat_member": {"user": {"id": "x"}}}}',
+    '{"type": "ΑΒΓ"}'.encode(),
+    b"A" * 200_000,
+]
+
+
+def _public_urls(world, actor) -> dict[str, str]:
+    """A URL of each public pattern, naming the World's real objects where there are some."""
+    session_id = "cs_no_such_session"
+    try:
+        with transaction.atomic():
+            link = repayment_link_create(actor=actor, now=timezone.now(), chargeback=world.chargeback)
+        session_id = getattr(link, "provider_link_id", None) or session_id
+    except Exception:  # noqa: BLE001 - a link the sandbox refuses leaves the 404 path attacked
+        pass
+    slug = world.merchant.slug
+    return {
+        "login": reverse("login"),
+        "healthz": reverse("healthz"),
+        "set-password": reverse("set-password", kwargs={"uidb64": "MQ", "token": "set-password"}),
+        "stripe-webhook": reverse("stripe-webhook", kwargs={"merchant_slug": slug}),
+        "telegram-webhook": reverse("telegram-webhook", kwargs={"merchant_slug": slug}),
+        "telegram-join": reverse(
+            "telegram-join",
+            kwargs={"merchant_slug": slug, "provider_id": world.purchase.provider_subscription_id},
+        ),
+        "sandbox:pay": reverse("sandbox:pay", kwargs={"session_id": session_id}),
+    }
+
+
+def _attack_webhook(client, url: str) -> list[str]:
+    failures = []
+    headers_variants = (
+        {},
+        {"Stripe-Signature": "t=1,v1=" + "0" * 64},
+        {"X-Telegram-Bot-Api-Secret-Token": "\x00"},
+        {"X-Telegram-Bot-Api-Secret-Token": "A" * 300},
+    )
+    for body in RAW_BODIES:
+        for headers in headers_variants:
+            with rolled_back():
+                before = snapshot()
+                response = client.post(url, body, content_type="application/json", headers=headers)
+                changed = _changed(before) if response.status_code >= 400 else {}
+            if response.status_code >= 500 or changed:
+                failures.append(f"POST {url} {body[:80]!r} {headers} -> {response.status_code} {changed}")
+    return failures
+
+
+def test_public_urls_survive_hostile_input(client, world, owner):
+    """Signed out: the sign-in and invitation pages, webhooks, the join redirect and the sandbox pay page."""
+    client.raise_request_exception = False
+    urls = _public_urls(world, owner)
+    failures = []
+
+    for name in WEBHOOKS:
+        failures += _attack_webhook(client, urls[name])
+    pages = [u for n, u in urls.items() if n not in WEBHOOKS]
+    for form in discover_forms(client, None, pages=pages):
+        if form.method == "post" and ONLY in form.action:
+            failures += _attack_form(client, form)
+    for url in pages:
+        if ONLY in url:
+            failures += _attack_list(client, url, LIST_PARAMS, {})
+
+    assert failures == [], "\n\n".join(failures)
+
+
+def _pattern_names() -> set[str]:
+    return {r.view_name for r in walk() if r.name}
+
+
+def _excluded(name: str) -> bool:
+    return name in EXCLUDED or f"{name.partition(':')[0]}:*" in EXCLUDED
+
+
+def test_no_url_pattern_is_left_out_of_the_attack(owner_client, world, owner):
+    """Every named pattern is a page the attack fetched and parsed (its forms and parameters attacked), the
+    action of a form it attacks, a public URL it attacks, or excluded above with its reason."""
+    owner_client.raise_request_exception = False
+    pages: set[str] = set()
+    forms = discover_forms(owner_client, world, fetched=pages)
+    covered = {resolve(url).view_name for url in pages}
+    covered |= {resolve(f.action).view_name for f in forms}
+    covered |= {resolve(u).view_name for u in _get_targets(owner_client, world)}
+    covered |= set(_public_urls(world, owner))
+
+    left_out = sorted(n for n in _pattern_names() - covered if not _excluded(n))
+    stale = sorted(n for n in EXCLUDED if not n.endswith(":*") and n not in _pattern_names())
+
+    assert left_out == [], f"URL patterns no attack reaches; cover them or add them to EXCLUDED: {left_out}"
+    assert stale == [], f"EXCLUDED names patterns that no longer exist: {stale}"
