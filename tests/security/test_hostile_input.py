@@ -31,8 +31,9 @@ TELLER_HOSTILE_ONLY set to the affected URLs; 2 December 2026):
 - Telegram chat products with "²" (found by this test, fixed in the same change): found when reverted.
 - staff role posted empty (`request.POST or None` leaves the form unbound; found by this test, fixed):
   found when reverted ("changed nothing and said nothing").
-- NOT found yet: the HTMX refusal of repayment-cancel (the double-click pass was added after that check ran
-  and is unverified against it), the cancel-purchase "when" errors (the confirmation field's own error is
+- repayment-cancel refusing an HTMX POST (form.add_error on an unbound form): found by the double-click
+  pass, the second POST /repayments/<pk>/cancel/ HX -> 500 (the random and sweep passes alone missed it).
+- NOT found yet: the cancel-purchase "when" errors (the confirmation field's own error is
   always shown too, so the refusal is not silent), and the generator's quantity/duration errors (the World
   has no product that allows access codes, so those fields are not on the page). Their regression tests in
   test_issue13_regressions.py still cover them.
