@@ -46,7 +46,7 @@ class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
 
     def _check_values(self, value):
         for pk in value:
-            if not str(pk).isdigit() or int(pk) > MAX_PK:
+            if not (str(pk).isascii() and str(pk).isdigit()) or int(pk) > MAX_PK:  # "²".isdigit() is True
                 raise forms.ValidationError(
                     self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
                 )

@@ -98,7 +98,7 @@ def telegram_link_from_metadata(*, merchant, customer, metadata: dict | None, no
     raw = str((metadata or {}).get(METADATA_KEY) or "").strip()
     if not raw or customer is None:
         return
-    if not raw.isdigit() or not 0 < int(raw) < 2**52:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18 or not 0 < int(raw) < 2**52:
         logger.info("telegram_metadata_ignored", extra={"value": raw[:40]})
         return
     user_id = int(raw)

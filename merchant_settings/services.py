@@ -11,6 +11,7 @@ import stripe
 from django.db import IntegrityError, transaction
 
 from audit.services import audit_record
+from common.locks import action_lock
 from merchants.models import Merchant
 
 from . import stripe_api
@@ -45,6 +46,9 @@ def _call(what: str, fn, *args):
     except stripe.StripeError as exc:
         raise SettingsError(_stripe_message(exc, what)) from exc
     return result.to_dict() if hasattr(result, "to_dict") else result
+
+
+STRIPE_LOCK = "merchant_settings.stripe"  # one Stripe connection change per merchant at a time
 
 
 def stripe_key_check(*, key: str) -> dict:
@@ -150,7 +154,15 @@ def stripe_secret_rotate(*, merchant: Merchant, actor, now: datetime) -> None:
     """A new signing secret: Stripe's API has no roll for endpoints, so create a new one, then delete the old.
 
     The new endpoint exists before the old one goes, so no event is missed; one sent to both is stored once.
+    Two rotations at once run one after the other (each replaces the endpoint the other left), so no endpoint
+    is left behind signing with a secret Teller forgot.
     """
+    with action_lock(STRIPE_LOCK, merchant.pk):
+        merchant.refresh_from_db()
+        _stripe_secret_rotate(merchant=merchant, actor=actor, now=now)
+
+
+def _stripe_secret_rotate(*, merchant: Merchant, actor, now: datetime) -> None:
     if merchant.provider != Merchant.Provider.STRIPE or not merchant.stripe_secret_key:
         raise SettingsError("Connect Stripe first.")
     client = stripe_api.client_for(merchant.stripe_secret_key)
@@ -178,7 +190,16 @@ def stripe_secret_rotate(*, merchant: Merchant, actor, now: datetime) -> None:
 
 
 def stripe_disconnect(*, merchant: Merchant, actor, now: datetime) -> None:
-    """Delete Teller's endpoint at Stripe and forget the key and secret. Customers and payments stay."""
+    """Delete Teller's endpoint at Stripe and forget the key and secret. Customers and payments stay.
+
+    Locked and re-read first (the endpoint is deleted outside any transaction): of two clicks at once, the
+    second finds Stripe disconnected."""
+    with action_lock(STRIPE_LOCK, merchant.pk):
+        merchant.refresh_from_db()
+        _stripe_disconnect(merchant=merchant, actor=actor, now=now)
+
+
+def _stripe_disconnect(*, merchant: Merchant, actor, now: datetime) -> None:
     if merchant.provider != Merchant.Provider.STRIPE:
         raise SettingsError("Stripe is not connected.")
     if merchant.stripe_secret_key:

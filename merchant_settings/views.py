@@ -112,7 +112,9 @@ def import_progress(request):
 @require_http_methods(["GET", "POST"])
 @merchant_required(PERMISSION)
 def business_settings(request):
-    form = BusinessSettingsForm.for_merchant(request.merchant, request.POST or None)
+    form = BusinessSettingsForm.for_merchant(
+        request.merchant, request.POST if request.method == "POST" else None
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -57,7 +57,7 @@ def staff_list(request):
 @require_http_methods(["GET", "POST"])
 @merchant_required("staff.manage")
 def staff_invite(request):
-    form = StaffInviteForm(request.POST or None)
+    form = StaffInviteForm(request.POST if request.method == "POST" else None)  # an empty POST is bound
     if request.method == "POST" and form.is_valid():
         try:
             services.staff_invite(
@@ -80,7 +80,9 @@ def staff_invite(request):
 @merchant_required("staff.manage")
 def staff_role(request, pk):
     membership = _membership(request, pk)
-    form = StaffRoleForm(request.POST or None, initial={"role": membership.role})
+    form = StaffRoleForm(
+        request.POST if request.method == "POST" else None, initial={"role": membership.role}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.staff_change_role(

@@ -147,7 +147,8 @@ def _one_time_purchase(merchant, obj: dict, customer: Customer | None) -> Purcha
     if customer is None or obj.get("status") != "succeeded":
         return None
     product = None
-    if str(metadata.get("teller_product_id") or "").isdigit():
+    product_id = str(metadata.get("teller_product_id") or "")
+    if product_id.isascii() and product_id.isdigit() and len(product_id) <= 18:  # int("²") raises
         product = Product.objects.filter(merchant=merchant, pk=int(metadata["teller_product_id"])).first()
     elif metadata.get("product_id"):
         product = Product.objects.filter(

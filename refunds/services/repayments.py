@@ -419,7 +419,7 @@ def repayment_record_paid(*, merchant, session: dict, now: datetime) -> Transact
         .select_related("chargeback")
         .filter(pk=int(repayment_id))
         .first()
-        if repayment_id.isdigit()
+        if repayment_id.isascii() and repayment_id.isdigit() and len(repayment_id) <= 18
         else None
     )
     if repayment is None:

@@ -4,12 +4,10 @@ Run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/teller_<name>.
 """
 
 import re
-import threading
 import time
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +16,7 @@ from merchants.models import Membership
 from refunds.models import Credit
 from refunds.services import CreditRefused, credit_create, credits
 from tests import factories
+from tests.concurrency import in_parallel
 from transactions.models import Transaction
 
 pytestmark = [
@@ -44,28 +43,6 @@ def slow_provider(provider, monkeypatch):
     monkeypatch.setattr(provider, "refund_create", slow_refund)
     monkeypatch.setattr(credits, "audit_record", slow_audit)
     return provider
-
-
-def in_parallel(functions):
-    """Run each function in its own thread (own DB connection), released at once; return results/errors."""
-    start = threading.Barrier(len(functions))
-    results: list = [None] * len(functions)
-
-    def run(index, fn):
-        try:
-            start.wait(5)
-            results[index] = fn()
-        except Exception as exc:  # noqa: BLE001 - returned to the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results
 
 
 def test_two_credits_at_once_never_exceed_the_captured_amount(manager, owner, slow_provider):

@@ -13,7 +13,6 @@ from datetime import date
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +27,7 @@ from refunds.models import Credit, Repayment
 from refunds.services import credit_create, repayment_link_create, repayment_manual_create
 from sandbox.provider import SandboxProvider
 from tests import factories
+from tests.concurrency import in_parallel
 from transactions.models import Transaction
 
 pytestmark = [
@@ -36,28 +36,6 @@ pytestmark = [
     pytest.mark.skipif(not settings.IS_POSTGRES, reason="needs PostgreSQL (set DATABASE_URL)"),
 ]
 CLIENTS = 4
-
-
-def in_parallel(functions):
-    """Each function in its own thread (own connection), all released at once; results or exceptions."""
-    start = threading.Barrier(len(functions))
-    results: list = [None] * len(functions)
-
-    def run(index, fn):
-        try:
-            start.wait(5)
-            results[index] = fn()
-        except Exception as exc:  # noqa: BLE001 - returned to the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
 
 
 @pytest.fixture
