@@ -5,13 +5,15 @@ import run are then written in one transaction. Secrets go into the audit log as
 """
 
 import zoneinfo
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 import stripe
 from django.db import IntegrityError, transaction
 
 from audit.services import audit_record
-from common.locks import action_lock
+from common.locks import ActionBusy, action_lock
 from merchants.models import Merchant
 
 from . import stripe_api
@@ -150,6 +152,19 @@ def stripe_connect(*, merchant: Merchant, key: str, actor, now: datetime) -> Imp
     return run
 
 
+@contextmanager
+def _stripe_locked(merchant: Merchant) -> Iterator[None]:
+    """Every other change of the Stripe connection waits; the merchant is re-read once the lock is held."""
+    try:
+        with action_lock(STRIPE_LOCK, merchant.pk):
+            merchant.refresh_from_db()
+            yield
+    except ActionBusy as exc:
+        raise SettingsError(
+            "Another change of the Stripe connection is still running; try again in a moment."
+        ) from exc
+
+
 def stripe_secret_rotate(*, merchant: Merchant, actor, now: datetime) -> None:
     """A new signing secret: Stripe's API has no roll for endpoints, so create a new one, then delete the old.
 
@@ -157,8 +172,7 @@ def stripe_secret_rotate(*, merchant: Merchant, actor, now: datetime) -> None:
     Two rotations at once run one after the other (each replaces the endpoint the other left), so no endpoint
     is left behind signing with a secret Teller forgot.
     """
-    with action_lock(STRIPE_LOCK, merchant.pk):
-        merchant.refresh_from_db()
+    with _stripe_locked(merchant):
         _stripe_secret_rotate(merchant=merchant, actor=actor, now=now)
 
 
@@ -194,8 +208,7 @@ def stripe_disconnect(*, merchant: Merchant, actor, now: datetime) -> None:
 
     Locked and re-read first (the endpoint is deleted outside any transaction): of two clicks at once, the
     second finds Stripe disconnected."""
-    with action_lock(STRIPE_LOCK, merchant.pk):
-        merchant.refresh_from_db()
+    with _stripe_locked(merchant):
         _stripe_disconnect(merchant=merchant, actor=actor, now=now)
 
 

@@ -181,3 +181,27 @@ def test_disconnect_while_stripe_is_unreachable_changes_nothing(
 
     new_merchant.refresh_from_db()
     assert new_merchant.provider == Merchant.Provider.STRIPE
+
+
+def test_a_disconnect_waiting_too_long_for_another_change_is_refused_with_a_message(
+    stripe_server, new_merchant, new_owner, monkeypatch
+):
+    from contextlib import contextmanager
+
+    from common.locks import ActionBusy
+
+    connect(new_merchant, new_owner)
+
+    @contextmanager
+    def busy(namespace, pk, **kwargs):
+        raise ActionBusy(namespace, pk)
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(services, "action_lock", busy)
+
+    with pytest.raises(services.SettingsError, match="still running"):
+        services.stripe_disconnect(merchant=new_merchant, actor=new_owner, now=timezone.now())
+
+    new_merchant.refresh_from_db()
+    assert new_merchant.provider == Merchant.Provider.STRIPE and new_merchant.stripe_secret_key
+    assert not AuditEvent.objects.filter(action="stripe.disconnect").exists()
