@@ -19,7 +19,7 @@ from merchants.models import Membership, Merchant, Role, User
 from providers.models import InvoicePayment, ProviderEvent, ProviderInvoice
 from purchases.models import AccessCode, Product, Purchase
 from refunds.models import Credit, Repayment
-from transactions.models import Note, Transaction
+from transactions.models import Dispute, DisputeStatus, Note, Transaction
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -273,6 +273,22 @@ class TransactionFactory(factory.django.DjangoModelFactory):
             status=Transaction.Status.NEEDS_RESPONSE,
             provider_id=factory.Sequence(lambda n: f"dp_T{n:014d}"),
         )
+
+
+class DisputeFactory(factory.django.DjangoModelFactory):
+    """The dispute beside a chargeback row (what providers.apply writes for charge.dispute.*)."""
+
+    class Meta:
+        model = Dispute
+
+    transaction = factory.SubFactory(TransactionFactory, chargeback=True)
+    merchant = factory.SelfAttribute("transaction.merchant")
+    provider_id = factory.SelfAttribute("transaction.provider_id")
+    status = DisputeStatus.NEEDS_RESPONSE
+    reason = "fraudulent"
+    amount = factory.SelfAttribute("transaction.amount")
+    currency = factory.SelfAttribute("transaction.currency")
+    due_by = factory.LazyFunction(lambda: timezone.now() + timedelta(days=5))
 
 
 class NoteFactory(factory.django.DjangoModelFactory):

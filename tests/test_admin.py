@@ -13,6 +13,7 @@ from customers.models import BlockEvent
 from merchants.models import Merchant
 from providers.models import InvoicePayment, ProviderEvent, ProviderInvoice
 from tests import factories
+from transactions.models import Dispute
 
 pytestmark = pytest.mark.django_db
 PROJECT_APPS = {
@@ -26,7 +27,7 @@ PROJECT_APPS = {
     "audit",
 }
 # Provider mirrors and logs: written only by the apply step or the log writers.
-READ_ONLY = {AuditEvent, BlockEvent, ProviderEvent, ProviderInvoice, InvoicePayment, TelegramUpdate}
+READ_ONLY = {AuditEvent, BlockEvent, ProviderEvent, ProviderInvoice, InvoicePayment, TelegramUpdate, Dispute}
 
 
 def factory_for(model):

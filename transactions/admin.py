@@ -1,8 +1,8 @@
 from django.contrib import admin
 
-from common.admin import MerchantOwnedAdmin
+from common.admin import MerchantOwnedAdmin, ReadOnlyAdmin
 
-from .models import Note, Transaction
+from .models import Dispute, Note, Transaction
 
 
 @admin.register(Transaction)
@@ -34,3 +34,14 @@ class NoteAdmin(MerchantOwnedAdmin):
     search_fields = ("body", "author__email")
     list_select_related = ("merchant", "author", "transaction", "customer")
     raw_id_fields = ("transaction", "customer", "author")
+
+
+@admin.register(Dispute)
+class DisputeAdmin(ReadOnlyAdmin):
+    """Mirror of Stripe's dispute beside its chargeback: written by the apply step and the dispute services
+    (which call Stripe first), never edited here."""
+
+    list_display = ("provider_id", "status", "reason", "amount", "currency", "due_by", "merchant")
+    list_filter = ("status", "reason", "merchant")
+    search_fields = ("=provider_id", "=transaction__provider_id")
+    list_select_related = ("merchant",)
