@@ -85,6 +85,10 @@ class World:
         )
 
     @cached_property
+    def dispute(self):
+        return factories.DisputeFactory(transaction=self.chargeback, provider_id=f"dp_{self.marker}")
+
+    @cached_property
     def identifier(self):
         link = factories.CustomerIdentifierFactory(
             customer=self.customer, identifier__value=f"fp_{self.marker}"
@@ -133,6 +137,7 @@ class World:
             "purchase",
             "charge",
             "chargeback",
+            "dispute",
             "identifier",
             "access_code",
             "repayment",
@@ -155,6 +160,8 @@ KWARGS: dict[str, Kwarg] = {
     "public_id": Kwarg(lambda w: w.customer.public_id),
     "purchase_id": Kwarg(lambda w: w.purchase.pk),
     "identifier_id": Kwarg(lambda w: w.identifier.pk),
+    "transactions:dispute-respond.pk": Kwarg(lambda w: w.dispute.pk),
+    "transactions:dispute-accept.pk": Kwarg(lambda w: w.dispute.pk),
     "transactions.pk": Kwarg(lambda w: w.charge.pk),
     "refunds:credit.pk": Kwarg(lambda w: w.charge.pk),
     "refunds:repayment.pk": Kwarg(lambda w: w.chargeback.pk),

@@ -113,7 +113,9 @@ def test_the_page_needs_a_fixed_number_of_queries(
     for _ in range(30):
         _record(merchant, owner, customer=CustomerFactory(merchant=merchant))
 
-    with django_assert_max_num_queries(10):  # session, user, membership, switcher, actors, actions, rows
+    with django_assert_max_num_queries(
+        11
+    ):  # session, user, membership, switcher, disputes due (nav), actors, actions, rows
         owner_client.get(reverse("audit:list"))
 
 

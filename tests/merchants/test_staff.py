@@ -205,7 +205,9 @@ def test_the_staff_page_needs_the_same_queries_for_many_members(
     for _ in range(25):
         MembershipFactory(merchant=merchant, role=Role.SUPPORT)
 
-    with django_assert_max_num_queries(8):  # session, user, membership, switcher, members, session save (3)
+    with django_assert_max_num_queries(
+        9
+    ):  # session, user, membership, switcher, disputes due (nav), members, session save (3)
         response = owner_client.get(reverse("staff"))
 
     assert response.content.count(b"data-member=") == 26

@@ -13,11 +13,13 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from common import replica
+from common.tasks import HEARTBEAT_KEY
 from customers.models import Customer
 from tests import factories
 from transactions.models import Note
@@ -164,6 +166,7 @@ def test_a_stopped_replica_falls_back_to_the_primary_and_healthz_says_so(attache
     _caught_up()
     assert client.get("/customers/").status_code == 200  # a persistent replica connection is open
     _script("stop")
+    cache.set(HEARTBEAT_KEY, time.time())  # a worker beat just now (counts when REDIS_URL is set, as in CI)
     try:
         response = client.get("/customers/")
         health = client.get("/healthz").json()
