@@ -207,6 +207,22 @@ def test_the_code_generator_says_why_it_refused(owner_client, merchant, data, me
     assert not AccessCode.objects.exists()
 
 
+def test_a_refused_removal_message_says_why(owner_client, merchant):
+    """Found by the hostile test's per-field check: a NUL byte was refused, the page showed no error."""
+    bot = factories.TelegramBotFactory(merchant=merchant, removal_message="Your access ended.")
+
+    response = owner_client.post(
+        reverse("access:settings"), {"action": "removal", "removal_message": "a\x00b"}
+    )
+
+    assert response.status_code == 200
+    assert 'id="id_removal_message_error"' in response.content.decode()
+    assert "Null characters are not allowed" in response.content.decode()
+    bot.refresh_from_db()
+    assert bot.removal_message == "Your access ended."
+    assert not AuditEvent.objects.exists()
+
+
 def test_sandbox_pay_links_are_random_and_cannot_be_computed(merchant, other_merchant, client):
     def create(m, key="teller-repayment-1"):
         return get_provider(m).repayment_link_create(
