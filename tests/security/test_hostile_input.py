@@ -44,6 +44,9 @@ TELLER_HOSTILE_ONLY set to the affected URLs; 2 December 2026):
   and, with only the duration's errors removed, duration=the same value -> refused without saying why.
 - the Telegram removal message refused with a NUL byte and no error on the page (found by the per-field
   check, fixed in the same change): found when reverted, POST /settings/telegram/ removal_message "a" NUL "b".
+- the generator's products with an id beyond a bigint (found once the World has such a product, SQLite:
+  OverflowError -> 500; fixed with the bounded field the Telegram chat products already used): found when
+  reverted, POST /access-codes/ products="99999999999999999999".
 """
 
 from __future__ import annotations

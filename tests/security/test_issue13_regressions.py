@@ -196,6 +196,11 @@ def test_the_cancel_purchase_modal_says_why_an_invalid_when_was_refused(owner_cl
         ({"quantity": "7", "duration": "LIFETIME"}, "Select a valid choice"),
         ({"quantity": "1", "duration": "FOREVER"}, "Select a valid choice"),
         ({"quantity": "1", "duration": "DAYS", "duration_count": "0"}, "greater than or equal to 1"),
+        # an id beyond a bigint overflowed in the database (a 500 on SQLite; found by the hostile test)
+        (
+            {"products": "99999999999999999999", "quantity": "1", "duration": "LIFETIME"},
+            "is not a valid value",
+        ),
     ],
 )
 def test_the_code_generator_says_why_it_refused(owner_client, merchant, data, message):
