@@ -1,5 +1,6 @@
 from django import forms
 
+from common.params import MAX_PK, BoundedModelMultipleChoiceField
 from customers.models import Customer
 from purchases.models import Product
 
@@ -36,21 +37,6 @@ class ChatAddForm(forms.Form):
         except SettingsError as error:
             raise forms.ValidationError(error.message) from None
         return self.cleaned_data["chat"]
-
-
-MAX_PK = 2**63 - 1
-
-
-class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
-    """Django's field hands any digits to the database, where a 25-digit id overflows (a 500)."""
-
-    def _check_values(self, value):
-        for pk in value:
-            if not (str(pk).isascii() and str(pk).isdigit()) or int(pk) > MAX_PK:  # "²".isdigit() is True
-                raise forms.ValidationError(
-                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
-                )
-        return super()._check_values(value)
 
 
 class ChatProductsForm(forms.Form):

@@ -53,6 +53,22 @@ def parse_aware_datetime(text: str) -> datetime | None:
     return normalize_datetime(parsed)
 
 
+MAX_PK = 2**63 - 1  # a bigint primary key
+
+
+class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Django's field hands any digits to the database, where a 25-digit id overflows (a 500 on SQLite,
+    "out of range" on PostgreSQL): ids that are not ASCII digits within a bigint are refused first."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if not (str(pk).isascii() and str(pk).isdigit()) or int(pk) > MAX_PK:  # "²".isdigit() is True
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                )
+        return super()._check_values(value)
+
+
 class PageField(forms.IntegerField):
     """A page number: 1..MAX_PAGE; digits only (no "²", no "1e9")."""
 

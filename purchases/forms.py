@@ -3,6 +3,8 @@
 from django import forms
 from django.core.validators import RegexValidator
 
+from common.params import BoundedModelMultipleChoiceField
+
 from .models import AccessCode, Product, Purchase
 from .services import BATCH_SIZES, CONFIRMATION_PHRASE, CancelWhen, purchase_cancel_options
 
@@ -36,7 +38,7 @@ class PurchaseCancelForm(forms.Form):
 
 
 class AccessCodeGenerateForm(forms.Form):
-    products = forms.ModelMultipleChoiceField(
+    products = BoundedModelMultipleChoiceField(
         queryset=Product.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one product."},

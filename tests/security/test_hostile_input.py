@@ -15,8 +15,10 @@ every CORE value through every field and every choice of the page's selects; eac
 missing and repeated, and each form is posted twice in a row (a double click). Every request is rolled back,
 so destructive forms are attacked from the same World each time. A refused request (4xx or an error shown)
 must leave every table's row count and row checksum unchanged; a POST that changed nothing and answers a
-page must say why. test_no_url_pattern_is_left_out_of_the_attack fails when a URL pattern is neither
-attacked nor in EXCLUDED with its reason.
+page must say why, and must show the error of each field whose value was hostile (missing or repeated) and
+that a posted form refused: that field's error list or every message of it, not another field's error.
+test_no_url_pattern_is_left_out_of_the_attack fails when a URL pattern is neither attacked nor in EXCLUDED
+with its reason.
 
 Mutation checks (the fix reverted in a scratch copy, this module run on PostgreSQL with
 TELLER_HOSTILE_ONLY set to the affected URLs; 2 December 2026):
@@ -33,10 +35,18 @@ TELLER_HOSTILE_ONLY set to the affected URLs; 2 December 2026):
   found when reverted ("changed nothing and said nothing").
 - repayment-cancel refusing an HTMX POST (form.add_error on an unbound form): found by the double-click
   pass, the second POST /repayments/<pk>/cancel/ HX -> 500 (the random and sweep passes alone missed it).
-- NOT found yet: the cancel-purchase "when" errors (the confirmation field's own error is
-  always shown too, so the refusal is not silent), and the generator's quantity/duration errors (the World
-  has no product that allows access codes, so those fields are not on the page). Their regression tests in
-  test_issue13_regressions.py still cover them.
+- cancel-purchase "when" errors not shown (purchase_cancel_modal.html without {{ form.when.errors }}): found
+  by the per-field check, POST /purchases/<pk>/cancel/ when="2026-01-01T00:00:00+20:00~5" -> "refused
+  without saying why for the field it went into" (before it, the confirmation field's own error, always
+  shown, made the refusal look answered).
+- generator quantity / duration errors not shown (access_code_list.html without their errors): found once
+  the World has a product that allows access codes, POST /access-codes/ quantity="2026-01-01T00:00:00+20:00~5"
+  and, with only the duration's errors removed, duration=the same value -> refused without saying why.
+- the Telegram removal message refused with a NUL byte and no error on the page (found by the per-field
+  check, fixed in the same change): found when reverted, POST /settings/telegram/ removal_message "a" NUL "b".
+- the generator's products with an id beyond a bigint (found once the World has such a product, SQLite:
+  OverflowError -> 500; fixed with the bounded field the Telegram chat products already used): found when
+  reverted, POST /access-codes/ products="99999999999999999999".
 """
 
 from __future__ import annotations
@@ -53,8 +63,10 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
+from django.forms.forms import NON_FIELD_ERRORS, BaseForm
 from django.urls import get_resolver, resolve, reverse
 from django.utils import timezone
+from django.utils.html import escape
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
@@ -311,6 +323,8 @@ def world(merchant, other_merchant, owner, settings):
     )
     with transaction.atomic():
         repayment_link_create(actor=owner, now=timezone.now(), chargeback=world.chargeback)
+    # A product that allows access codes, so the generator shows its quantity and duration fields.
+    factories.ProductFactory(merchant=merchant, allows_access_codes=True)
     return world
 
 
@@ -325,6 +339,60 @@ ONLY = os.environ.get("TELLER_HOSTILE_ONLY", "")
 ANSWERED = ERROR_MARKERS + ('role="alert"', "alert-")  # a refusal must say why (an error or a message)
 
 
+# Every form a request validated (BaseForm.full_clean observed, not replaced), so a refusal can be checked for
+# the errors of the very fields the hostile values went into.
+CLEANED: list[BaseForm] = []
+_full_clean = BaseForm.full_clean
+
+
+def _observed_full_clean(self):
+    _full_clean(self)
+    CLEANED.append(self)
+
+
+@pytest.fixture(autouse=True)
+def observe_form_validation(monkeypatch):
+    monkeypatch.setattr(BaseForm, "full_clean", _observed_full_clean)
+    CLEANED.clear()
+    yield
+    CLEANED.clear()
+
+
+def _as_list(value) -> list[str]:
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
+
+
+def _unshown_errors(payload: dict, own: dict, body: str) -> list[str]:
+    """The errors of the posted forms on fields whose value was not the page's own (hostile, missing or
+    repeated) that the answer does not show: neither the field's error list (`id="<id>_error"`, what
+    `{{ field.errors }}` renders) nor every message of it. Another field's error on the page (a confirmation
+    left empty) does not say why this one was refused."""
+    hostile = {n for n in set(payload) | set(own) if _as_list(payload.get(n)) != _as_list(own.get(n))}
+    unshown = []
+    for form in CLEANED:
+        data = form.data
+        if not form.is_bound or not hasattr(data, "getlist") or form._errors is None:
+            continue
+        if not any(data.getlist(n) == _as_list(v) for n, v in payload.items()):
+            continue  # not the form the POST filled (a filter form on the query string)
+        for name, errors in form._errors.items():
+            if name == NON_FIELD_ERRORS or name not in form.fields:
+                continue
+            bound = form[name]
+            if bound.html_name not in hostile or data.getlist(bound.html_name) != _as_list(
+                payload.get(bound.html_name)
+            ):
+                continue
+            shown = (bound.auto_id and f'id="{bound.auto_id}_error"' in body) or all(
+                escape(str(message)) in body for message in errors
+            )
+            if not shown:
+                unshown.append(f"{bound.html_name}: {list(errors)!r:.200}")
+    return unshown
+
+
 def _post(client, form: Form, payload: dict, headers: dict, *, before: dict, twice=False) -> str | None:
     """POST (twice: a double click, the second answer judged), rolled back after; a failure, or None.
     `before` is the snapshot every request starts from (each is rolled back)."""
@@ -332,6 +400,7 @@ def _post(client, form: Form, payload: dict, headers: dict, *, before: dict, twi
         if twice:
             client.post(form.action, payload, headers=headers)
             before = snapshot()
+        CLEANED.clear()
         response = client.post(form.action, payload, headers=headers)
         body = _body(response)
         where = f"POST {form.action} {headers and 'HX ' or ''}{payload!r:.300}"
@@ -350,6 +419,11 @@ def _post(client, form: Form, payload: dict, headers: dict, *, before: dict, twi
         )
         if silent:
             return f"{where} changed nothing and said nothing (a refusal must show its errors)"
+        if not changed and response.status_code < 300 and "html" in response.get("Content-Type", ""):
+            own = {n: (v[-1] if v else "") for n, v in form.fields.items() if n != "csrfmiddlewaretoken"}
+            unshown = _unshown_errors(payload, own, body)
+            if unshown:
+                return f"{where} refused without saying why for the field it went into: {unshown}"
     return None
 
 

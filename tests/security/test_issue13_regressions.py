@@ -196,6 +196,11 @@ def test_the_cancel_purchase_modal_says_why_an_invalid_when_was_refused(owner_cl
         ({"quantity": "7", "duration": "LIFETIME"}, "Select a valid choice"),
         ({"quantity": "1", "duration": "FOREVER"}, "Select a valid choice"),
         ({"quantity": "1", "duration": "DAYS", "duration_count": "0"}, "greater than or equal to 1"),
+        # an id beyond a bigint overflowed in the database (a 500 on SQLite; found by the hostile test)
+        (
+            {"products": "99999999999999999999", "quantity": "1", "duration": "LIFETIME"},
+            "is not a valid value",
+        ),
     ],
 )
 def test_the_code_generator_says_why_it_refused(owner_client, merchant, data, message):
@@ -205,6 +210,22 @@ def test_the_code_generator_says_why_it_refused(owner_client, merchant, data, me
 
     assert response.status_code == 200 and message in response.content.decode()
     assert not AccessCode.objects.exists()
+
+
+def test_a_refused_removal_message_says_why(owner_client, merchant):
+    """Found by the hostile test's per-field check: a NUL byte was refused, the page showed no error."""
+    bot = factories.TelegramBotFactory(merchant=merchant, removal_message="Your access ended.")
+
+    response = owner_client.post(
+        reverse("access:settings"), {"action": "removal", "removal_message": "a\x00b"}
+    )
+
+    assert response.status_code == 200
+    assert 'id="id_removal_message_error"' in response.content.decode()
+    assert "Null characters are not allowed" in response.content.decode()
+    bot.refresh_from_db()
+    assert bot.removal_message == "Your access ended."
+    assert not AuditEvent.objects.exists()
 
 
 def test_sandbox_pay_links_are_random_and_cannot_be_computed(merchant, other_merchant, client):
