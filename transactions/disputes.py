@@ -9,6 +9,8 @@ with no provider call. A refusal or a provider error changes nothing in Teller.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -98,6 +100,44 @@ def _reload(dispute: Dispute) -> Dispute:
     return Dispute.objects.select_related("transaction__customer", "merchant").get(pk=dispute.pk)
 
 
+@contextmanager
+def _open_dispute(dispute: Dispute, now: datetime) -> Iterator[Dispute]:
+    """The dispute as it is now, still answerable, with every other action on it waiting."""
+    try:
+        with action_lock("transactions.dispute", dispute.pk):
+            current = _reload(dispute)
+            refusal = current.refusal(now)
+            if refusal:
+                raise DisputeRefused(refusal)
+            yield current
+    except ActionBusy as exc:
+        raise DisputeRefused(
+            "Another action on this dispute is still running; try again in a moment."
+        ) from exc
+
+
+def _record(current: Dispute, obj: dict, *, actor, now: datetime, action: str, data: dict) -> Dispute:
+    """Apply the provider's answer (the webhook code path) and audit it, in one transaction."""
+    with db_transaction.atomic():
+        chargeback = _apply(current.merchant, obj, now)
+        updated = _reload(current)
+        audit_record(
+            merchant=current.merchant,
+            actor=actor,
+            action=action,
+            target=chargeback,
+            now=now,
+            customer=chargeback.customer,
+            data={
+                "dispute": current.provider_id,
+                "status_before": current.status,
+                "status_after": updated.status,
+                **data,
+            },
+        )
+    return updated
+
+
 def dispute_respond(
     *,
     actor,
@@ -117,45 +157,25 @@ def dispute_respond(
     text, uploads = _clean_evidence(evidence, files or {})
     if submit and not any(text.values()) and not uploads and not dispute.evidence:
         raise DisputeRefused("Add some evidence before submitting.")
-    try:
-        with action_lock("transactions.dispute", dispute.pk):
-            current = _reload(dispute)
-            refusal = current.refusal(now)
-            if refusal:
-                raise DisputeRefused(refusal)
-            provider = _provider(current.merchant)
-            payload = dict(text)
-            uploaded = {}
-            for name, upload in uploads.items():
-                file_obj = provider.file_upload(
-                    filename=upload.filename, content=upload.content, purpose="dispute_evidence"
-                )
-                payload[name] = file_obj["id"]
-                uploaded[name] = {"id": file_obj["id"], "filename": upload.filename}
-            obj = provider.dispute_update(dispute_id=current.provider_id, evidence=payload, submit=submit)
-            before = current.status
-            with db_transaction.atomic():
-                chargeback = _apply(current.merchant, obj, now)
-                updated = _reload(current)
-                audit_record(
-                    merchant=current.merchant,
-                    actor=actor,
-                    action="dispute.submit" if submit else "dispute.draft",
-                    target=chargeback,
-                    now=now,
-                    customer=chargeback.customer,
-                    data={
-                        "dispute": current.provider_id,
-                        "status_before": before,
-                        "status_after": updated.status,
-                        "fields": sorted(text),
-                        "files": uploaded,
-                    },
-                )
-    except ActionBusy as exc:
-        raise DisputeRefused(
-            "Another action on this dispute is still running; try again in a moment."
-        ) from exc
+    with _open_dispute(dispute, now) as current:
+        provider = _provider(current.merchant)
+        payload = dict(text)
+        uploaded = {}
+        for name, upload in uploads.items():
+            file_obj = provider.file_upload(
+                filename=upload.filename, content=upload.content, purpose="dispute_evidence"
+            )
+            payload[name] = file_obj["id"]
+            uploaded[name] = {"id": file_obj["id"], "filename": upload.filename}
+        obj = provider.dispute_update(dispute_id=current.provider_id, evidence=payload, submit=submit)
+        updated = _record(
+            current,
+            obj,
+            actor=actor,
+            now=now,
+            action="dispute.submit" if submit else "dispute.draft",
+            data={"fields": sorted(text), "files": uploaded},
+        )
     message = (
         "Evidence submitted: the bank reviews it now."
         if submit
@@ -171,32 +191,7 @@ def dispute_accept(*, actor, membership, now: datetime, dispute: Dispute, confir
     _require_role(membership, dispute)
     if (confirmation or "").strip().upper() != ACCEPT_PHRASE:
         raise DisputeRefused(f"Type {ACCEPT_PHRASE} to accept the dispute.", field="confirmation")
-    try:
-        with action_lock("transactions.dispute", dispute.pk):
-            current = _reload(dispute)
-            refusal = current.refusal(now)
-            if refusal:
-                raise DisputeRefused(refusal)
-            obj = _provider(current.merchant).dispute_close(dispute_id=current.provider_id)
-            before = current.status
-            with db_transaction.atomic():
-                chargeback = _apply(current.merchant, obj, now)
-                updated = _reload(current)
-                audit_record(
-                    merchant=current.merchant,
-                    actor=actor,
-                    action="dispute.accept",
-                    target=chargeback,
-                    now=now,
-                    customer=chargeback.customer,
-                    data={
-                        "dispute": current.provider_id,
-                        "status_before": before,
-                        "status_after": updated.status,
-                    },
-                )
-    except ActionBusy as exc:
-        raise DisputeRefused(
-            "Another action on this dispute is still running; try again in a moment."
-        ) from exc
+    with _open_dispute(dispute, now) as current:
+        obj = _provider(current.merchant).dispute_close(dispute_id=current.provider_id)
+        updated = _record(current, obj, actor=actor, now=now, action="dispute.accept", data={})
     return DisputeResult(dispute=updated, message="Dispute accepted: Stripe closed it.")
