@@ -187,7 +187,7 @@ def customer_block_all(
 ) -> list[BlockEvent]:
     """Block every detail of the customer, including the customer ID (created if sync has not yet).
 
-    With cancel_subscriptions, the customer's live subscriptions are cancelled immediately at the provider
+    With cancel_subscriptions, the customer's live subscriptions are canceled immediately at the provider
     once the block has committed (a failed cancellation is logged and leaves the block in place).
     Raises BlockingError for an invalid reason.
     """

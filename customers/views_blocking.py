@@ -53,7 +53,7 @@ def _act(request, customer, form) -> str:
             cancel_subscriptions=data["cancel_subscriptions"],
             **reason,
         )
-        extra = " Live subscriptions are being cancelled." if data["cancel_subscriptions"] else ""
+        extra = " Live subscriptions are being canceled." if data["cancel_subscriptions"] else ""
         return f"Blocked all details ({len(events)} changed).{extra}"
     if action == form.UNBLOCK_ALL:
         events = services.customer_unblock_all(actor=actor, now=now, customer=customer, **reason)

@@ -1,3 +1,5 @@
+import zoneinfo
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
@@ -43,3 +45,17 @@ class MerchantSwitchForm(forms.Form):
         if not target.startswith("/") or target.startswith("//"):
             return ""
         return target.split("/")[1].split("?")[0]
+
+
+class PreferencesForm(forms.Form):
+    time_zone = forms.ChoiceField(
+        required=False,
+        help_text="Every date Teller shows you is in this zone.",
+    )
+
+    def __init__(self, *args, merchant, **kwargs):
+        super().__init__(*args, **kwargs)
+        follow = f"My merchant's ({merchant.time_zone or 'UTC'})"
+        self.fields["time_zone"].choices = [("", follow)] + [
+            (z, z) for z in sorted(zoneinfo.available_timezones())
+        ]

@@ -45,9 +45,12 @@ class CurrentMerchantMiddleware:
         bind_request_identity(request)
         if request.merchant is None:
             return self.get_response(request)
-        # Dates shown to staff are in their merchant's time zone; stored values stay UTC.
+        # Dates shown to staff are in their own time zone if they chose one, else their merchant's; stored
+        # values stay UTC.
         try:
-            zone = zoneinfo.ZoneInfo(request.merchant.time_zone or "UTC")
+            zone = zoneinfo.ZoneInfo(
+                getattr(request.user, "time_zone", "") or request.merchant.time_zone or "UTC"
+            )
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             zone = zoneinfo.ZoneInfo("UTC")
         with timezone.override(zone):

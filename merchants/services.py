@@ -3,6 +3,7 @@
 Every write records an audit event in the same transaction; emails leave after the commit (never inside it).
 """
 
+import zoneinfo
 from datetime import datetime
 
 from django.conf import settings
@@ -195,6 +196,32 @@ def staff_reactivate(*, membership: Membership, actor: User, now: datetime) -> M
             data={"before": {"is_active": False}, "after": {"is_active": True}},
         )
     return membership
+
+
+class PreferencesError(Exception):
+    """A preference that cannot be saved; the message says why and nothing changed."""
+
+
+def preferences_update(*, actor: User, merchant: Merchant, time_zone: str, now: datetime) -> User:
+    """The signed-in staff member's own preferences (today: their time zone; "" follows the merchant's)."""
+    if time_zone and time_zone not in zoneinfo.available_timezones():
+        raise PreferencesError(f"Unknown time zone {time_zone[:64]!r}; nothing changed.")
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=actor.pk)
+        before = user.time_zone
+        if before == time_zone:
+            return user
+        user.time_zone = time_zone
+        user.save(update_fields=["time_zone"])
+        audit_record(
+            merchant=merchant,
+            actor=actor,
+            action="preferences.update",
+            target=user,
+            now=now,
+            data={"before": {"time_zone": before}, "after": {"time_zone": time_zone}},
+        )
+    return user
 
 
 def end_user_sessions(user: User, *, merchant: Merchant | None = None, unbound: bool = True) -> int:

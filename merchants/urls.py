@@ -6,6 +6,7 @@ from . import views, views_staff
 urlpatterns = [
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/preferences/", views.preferences, name="preferences"),
     path("merchant/switch/", views.switch_merchant, name="merchant-switch"),
     path("", views.home, name="home"),
     # Staff management (owners) and the invitation's set-password link.

@@ -77,9 +77,9 @@ class Purchase(models.Model):
         CANCELED = "CANCELED", "Canceled"
         EXPIRED = "EXPIRED", "Expired"
 
-    # Statuses in which the customer has access and the purchase can be cancelled.
+    # Statuses in which the customer has access and the purchase can be canceled.
     LIVE_STATUSES = (Status.TRIALING, Status.ACTIVE, Status.PAST_DUE)
-    # Subscription statuses that may still be cancelled at the end of the period.
+    # Subscription statuses that may still be canceled at the end of the period.
     SCHEDULABLE_STATUSES = (Status.TRIALING, Status.ACTIVE, Status.PAST_DUE)
 
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="+")
@@ -146,7 +146,7 @@ class Purchase(models.Model):
 
     @property
     def is_live(self) -> bool:
-        """The customer has access now (so the purchase can be cancelled)."""
+        """The customer has access now (so the purchase can be canceled)."""
         return self.status in self.LIVE_STATUSES and not self.has_lapsed
 
     @property

@@ -24,6 +24,7 @@ from dateutil.relativedelta import relativedelta
 from django.db import transaction
 
 from audit.services import audit_record
+from common.dates import format_day
 from common.locks import ActionBusy, action_lock
 from customers.models import Customer, ProviderKind
 
@@ -98,7 +99,7 @@ def _apply_subscription(*, merchant, obj: dict, now: datetime) -> Purchase:
 
 
 def _date(value: datetime | None) -> str:
-    return value.strftime("%d %b %Y") if value else "the end of the period"
+    return format_day(value) if value else "the end of the period"
 
 
 def _period_end(purchase: Purchase) -> datetime | None:
@@ -119,11 +120,11 @@ def _locked(purchase: Purchase) -> Iterator[Purchase]:
 
 def _require_live_subscription(purchase: Purchase) -> None:
     if purchase.kind != Purchase.Kind.SUBSCRIPTION:
-        raise NotASubscription("Only subscriptions can be cancelled at the provider.")
+        raise NotASubscription("Only subscriptions can be canceled at the provider.")
     if not purchase.is_live:
         raise PurchaseNotLive(
             f"This subscription has already ended ({purchase.current_status_label.lower()}); "
-            "it cannot be cancelled."
+            "it cannot be canceled."
         )
     if not purchase.provider_subscription_id:
         raise NotASubscription("This subscription has no provider subscription id.")
@@ -162,7 +163,7 @@ def _cancel_at_provider_now(*, actor, now, purchase: Purchase, action: str, choi
         idempotency_key=f"cancel-now-{purchase.merchant_id}-{purchase.provider_subscription_id}",
     )
     updated = _apply_and_audit(actor=actor, now=now, purchase=purchase, obj=obj, action=action, choice=choice)
-    return CancelResult(updated, True, "Subscription cancelled; access ended now.")
+    return CancelResult(updated, True, "Subscription canceled; access ended now.")
 
 
 def _schedule_at_provider(*, actor, now, purchase: Purchase, action: str, choice: dict) -> CancelResult:
@@ -264,10 +265,10 @@ def _purchase_cancel_locked(*, actor, now: datetime, purchase: Purchase, when: s
     if not purchase.is_live:
         raise PurchaseNotLive(
             f"This purchase has already ended ({purchase.current_status_label.lower()}); "
-            "it cannot be cancelled."
+            "it cannot be canceled."
         )
     if when not in purchase_cancel_options(purchase):
-        raise CancelOptionNotAllowed("This purchase can only be cancelled immediately.")
+        raise CancelOptionNotAllowed("This purchase can only be canceled immediately.")
     choice = {"when": when}
     if purchase.kind == Purchase.Kind.SUBSCRIPTION:
         _require_live_subscription(purchase)
@@ -311,7 +312,7 @@ def _end_locally(*, actor, now, purchase: Purchase, status: str, action: str, ch
             customer=locked.customer,
             data={"before": before, "after": _snapshot(locked), **choice},
         )
-    verb = "cancelled" if status == Purchase.Status.CANCELED else "expired"
+    verb = "canceled" if status == Purchase.Status.CANCELED else "expired"
     return CancelResult(locked, True, f"Purchase {verb}; access ended now.")
 
 

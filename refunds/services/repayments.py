@@ -203,9 +203,9 @@ def repayment_link_cancel(*, actor, now: datetime, repayment: Repayment) -> Repa
     Raises RepaymentRefused (not an open link, already paid meanwhile, the provider refused).
     """
     if repayment.method != Repayment.Method.LINK or repayment.status != Repayment.Status.PENDING:
-        raise RepaymentRefused("Only an open repayment link can be cancelled.")
+        raise RepaymentRefused("Only an open repayment link can be canceled.")
     if _expired(repayment, now):
-        repayments_expire(now=now)  # it cannot be paid any more: record that instead of cancelling
+        repayments_expire(now=now)  # it cannot be paid any more: record that instead of canceling
         repayment.refresh_from_db()
         return repayment
     if repayment.provider_link_id:
@@ -407,7 +407,7 @@ def repayment_record_paid(*, merchant, session: dict, now: datetime) -> Transact
     Creates the REPAYMENT transaction (provider_id = the session id, so a redelivered event changes nothing),
     marks the Repayment PAID and raises the chargeback's repaid amount (Repaid / Partially repaid).
     Returns the transaction, or None when the session is not a paid repayment (no teller_repayment_id, or an
-    asynchronous payment not settled yet). A link paid after it was cancelled or expired is still recorded:
+    asynchronous payment not settled yet). A link paid after it was canceled or expired is still recorded:
     the money arrived.
     Raises RepaymentRefused (the repayment id is not one of this merchant's, or the currency does not match).
     """

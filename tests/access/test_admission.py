@@ -175,7 +175,7 @@ def _removed(botapi) -> list[int]:
     return [c["user_id"] for c in botapi.calls_of("banChatMember") if c["chat_id"] == CHAT_ID]
 
 
-def test_cancelling_now_removes_the_member_and_tells_why(paid, botapi, deliver, owner, pipeline, merchant):
+def test_canceling_now_removes_the_member_and_tells_why(paid, botapi, deliver, owner, pipeline, merchant):
     _joined(botapi, deliver, paid)
     bot = TelegramBot.objects.get(merchant=merchant)
     bot.removal_message = "Your access to {chat} has ended."
@@ -280,7 +280,7 @@ def test_a_failing_bot_api_leaves_the_removal_pending_and_visible_then_completes
     assert _removed(botapi)[-1] == BUYER["id"]
 
 
-def test_a_one_time_purchase_cancelled_removes_from_every_chat_of_the_product(
+def test_a_one_time_purchase_canceled_removes_from_every_chat_of_the_product(
     connected, botapi, deliver, merchant, owner, pipeline
 ):
     second_chat = -1001500000002

@@ -73,7 +73,7 @@ def test_a_customer_without_telegram_account_gets_no_grant(bot_merchant):
     assert not purchase.access_grants.exists()
 
 
-def test_cancelling_removes_the_member_from_the_chat(cancel, member, botapi, owner):
+def test_canceling_removes_the_member_from_the_chat(cancel, member, botapi, owner):
     _customer, account, _product, chat = member
     purchase = _buy(member)
 

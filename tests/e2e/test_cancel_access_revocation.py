@@ -1,4 +1,4 @@
-"""Browser: cancelling a purchase whose Telegram removal fails shows "Removal pending" with the error; Retry
+"""Browser: canceling a purchase whose Telegram removal fails shows "Removal pending" with the error; Retry
 finishes it once the bot has the rights (issue 6)."""
 
 import re

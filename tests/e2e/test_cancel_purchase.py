@@ -30,7 +30,7 @@ def _open(page, customer, purchase):
     return modal
 
 
-def test_a_subscription_is_cancelled_after_typing_the_phrase(page, sign_in, owner, customer, screenshot):
+def test_a_subscription_is_canceled_after_typing_the_phrase(page, sign_in, owner, customer, screenshot):
     purchase = factories.PurchaseFactory(
         customer=customer, merchant=customer.merchant, product__name="Gold room"
     )

@@ -75,7 +75,7 @@ def test_a_repayment_link_is_created_emailed_and_paid(
     assert link.transaction.kind == Transaction.Kind.REPAYMENT and link.transaction.amount == 5000
 
 
-def test_a_smaller_link_can_be_cancelled(page, sign_in, manager, chargeback):
+def test_a_smaller_link_can_be_canceled(page, sign_in, manager, chargeback):
     sign_in(manager)
     modal = open_repayment(page, chargeback)
     modal.locator("input[name=link_amount]").fill("20")

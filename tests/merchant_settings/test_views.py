@@ -157,7 +157,7 @@ def test_dates_are_shown_in_the_merchants_time_zone(owner_of_new, new_merchant):
 
     response = owner_of_new.get(reverse("settings:stripe"))
 
-    assert "Jan 1, 2026 09:00" in response.text
+    assert "1 Jan 2026, 09:00" in response.text
 
 
 def test_an_owner_never_sees_another_merchants_import(

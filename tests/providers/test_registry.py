@@ -53,7 +53,7 @@ def test_a_sandbox_merchant_without_the_sandbox_is_not_connected(merchant, sandb
     assert raised.value.message.startswith("Acme Channels is not connected to a payment provider")
 
 
-def test_cancelling_without_a_provider_shows_the_message_and_changes_nothing(
+def test_canceling_without_a_provider_shows_the_message_and_changes_nothing(
     owner_client, merchant, sandbox_not_installed
 ):
     subscription = factories.PurchaseFactory(customer__merchant=merchant)

@@ -173,7 +173,7 @@ def test_subscription_events_in_any_order_end_in_the_newest_state(post_event, or
 
 @pytest.mark.parametrize("deleted_first", [True, False], ids=["deleted-first", "created-first"])
 def test_events_of_the_same_second_never_reopen_a_canceled_subscription(post_event, deleted_first):
-    # Stripe stamps events to the second: "created" and "deleted" of a quickly cancelled subscription
+    # Stripe stamps events to the second: "created" and "deleted" of a quickly canceled subscription
     # share one, and deliveries arrive in any order. Canceled is final, so it wins the tie.
     second = int(time.time()) - 50
     created = sp.event(

@@ -164,7 +164,7 @@ def test_the_list_separates_unused_redeemed_and_expired(merchant, product):
     assert codes("EXPIRED") == {expired.code}
 
 
-def test_a_redeemed_code_stays_listed_after_its_purchase_is_cancelled(merchant, product):
+def test_a_redeemed_code_stays_listed_after_its_purchase_is_canceled(merchant, product):
     code = _generate(merchant, [product]).codes[0]
     [purchase] = access_code_redeem(
         code=code.code, customer=factories.CustomerFactory(merchant=merchant), now=timezone.now()

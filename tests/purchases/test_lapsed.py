@@ -47,7 +47,7 @@ def test_a_purchase_that_has_not_ended_is_still_active_with_cancel(owner_client,
     assert ">Active<" in product and "Cancel purchase" in product and "Access until" in product
 
 
-def test_cancelling_it_is_refused_and_changes_nothing(owner_client, lapsed):
+def test_canceling_it_is_refused_and_changes_nothing(owner_client, lapsed):
     url = reverse("purchases:purchase-cancel", args=[lapsed.pk])
 
     modal = owner_client.get(url, headers={"HX-Request": "true"}).content.decode()

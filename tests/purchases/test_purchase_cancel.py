@@ -37,7 +37,7 @@ def test_a_mistyped_phrase_is_refused_and_nothing_changes(merchant, typed, provi
     assert not AuditEvent.objects.exists()
 
 
-def test_a_one_time_purchase_is_cancelled_immediately_and_locally(
+def test_a_one_time_purchase_is_canceled_immediately_and_locally(
     merchant, owner, provider_must_not_be_called
 ):
     purchase = factories.PurchaseFactory(customer__merchant=merchant, one_time=True)
@@ -61,7 +61,7 @@ def test_a_one_time_purchase_is_cancelled_immediately_and_locally(
 
 
 @pytest.mark.parametrize("expiring", [False, True])
-def test_an_access_code_purchase_is_cancelled_immediately(merchant, expiring):
+def test_an_access_code_purchase_is_canceled_immediately(merchant, expiring):
     expires = timezone.now() + timezone.timedelta(days=10) if expiring else None
     purchase = factories.PurchaseFactory(
         customer__merchant=merchant, access_code=True, access_expires_at=expires
@@ -89,7 +89,7 @@ def test_a_live_subscription_offers_both_choices(merchant, status):
     assert purchase_cancel_options(purchase) == ["IMMEDIATELY", "PERIOD_END"]
 
 
-def test_a_subscription_cancelled_immediately_is_cancelled_at_the_provider(merchant, owner):
+def test_a_subscription_canceled_immediately_is_canceled_at_the_provider(merchant, owner):
     purchase = factories.PurchaseFactory(customer__merchant=merchant)
 
     _cancel(purchase, actor=owner)
@@ -99,7 +99,7 @@ def test_a_subscription_cancelled_immediately_is_cancelled_at_the_provider(merch
     assert AuditEvent.objects.get(action="purchase.cancel").data["when"] == "IMMEDIATELY"
 
 
-def test_a_subscription_cancelled_at_the_end_of_the_period_keeps_access(merchant):
+def test_a_subscription_canceled_at_the_end_of_the_period_keeps_access(merchant):
     purchase = factories.PurchaseFactory(customer__merchant=merchant)
 
     _cancel(purchase, when="PERIOD_END")
@@ -126,7 +126,7 @@ def test_immediately_still_works_on_a_scheduled_subscription(merchant):
 
 
 @pytest.mark.parametrize("traits", [{"canceled": True}, {"unpaid": True}, {"status": "EXPIRED"}])
-def test_a_purchase_that_is_not_live_cannot_be_cancelled(merchant, traits):
+def test_a_purchase_that_is_not_live_cannot_be_canceled(merchant, traits):
     purchase = factories.PurchaseFactory(customer__merchant=merchant, one_time=True, **traits)
 
     with pytest.raises(PurchaseNotLive):

@@ -103,7 +103,7 @@ def test_a_provider_failure_changes_nothing_and_carries_the_providers_message(su
     "status",
     [Purchase.Status.UNPAID, Purchase.Status.CANCELED, Purchase.Status.EXPIRED, Purchase.Status.INCOMPLETE],
 )
-def test_a_subscription_that_is_not_live_cannot_be_cancelled(
+def test_a_subscription_that_is_not_live_cannot_be_canceled(
     merchant, owner, status, provider_must_not_be_called
 ):
     purchase = factories.PurchaseFactory(customer__merchant=merchant, status=status)
@@ -114,7 +114,7 @@ def test_a_subscription_that_is_not_live_cannot_be_cancelled(
         subscription_cancel_now(actor=owner, now=timezone.now(), purchase=purchase)
 
 
-def test_a_one_time_purchase_is_not_cancelled_as_a_subscription(merchant, owner):
+def test_a_one_time_purchase_is_not_canceled_as_a_subscription(merchant, owner):
     purchase = factories.PurchaseFactory(customer__merchant=merchant, one_time=True)
 
     with pytest.raises(NotASubscription):

@@ -169,7 +169,7 @@ def test_period_end_is_not_accepted_for_a_one_time_purchase(owner_client, mercha
     assert purchase.status == Purchase.Status.ACTIVE
 
 
-def test_a_cancelled_purchase_shows_why_there_is_nothing_to_do(owner_client, merchant):
+def test_a_canceled_purchase_shows_why_there_is_nothing_to_do(owner_client, merchant):
     purchase = factories.PurchaseFactory(customer__merchant=merchant, one_time=True, canceled=True)
 
     response = owner_client.post(_url("purchase-cancel", purchase), {"confirmation": "CANCEL PURCHASE"}, **HX)

@@ -167,7 +167,7 @@ def test_a_provider_refusal_releases_the_reservation(manager, chargeback, provid
     assert chargeback_outstanding(chargeback, now=timezone.now()) == 5000
 
 
-def test_a_cancelled_link_is_deactivated_and_releases_its_amount(manager, chargeback, provider):
+def test_a_canceled_link_is_deactivated_and_releases_its_amount(manager, chargeback, provider):
     repayment = link(manager, chargeback)
 
     repayment_link_cancel(actor=manager, now=timezone.now(), repayment=repayment)

@@ -190,15 +190,15 @@ def test_a_manual_repayment_above_the_outstanding_amount_is_refused(manager_clie
     assert not Repayment.objects.exists()
 
 
-def test_a_link_can_be_emailed_and_cancelled_from_the_modal(manager_client, chargeback, provider, mailoutbox):
+def test_a_link_can_be_emailed_and_canceled_from_the_modal(manager_client, chargeback, provider, mailoutbox):
     manager_client.post(reverse("refunds:repayment", args=[chargeback.pk]), {"option": "LINK"}, **HTMX)
     link = Repayment.objects.get()
 
     emailed = manager_client.post(reverse("refunds:repayment-email", args=[link.pk]), **HTMX)
-    cancelled = manager_client.post(reverse("refunds:repayment-cancel", args=[link.pk]), **HTMX)
+    canceled = manager_client.post(reverse("refunds:repayment-cancel", args=[link.pk]), **HTMX)
 
     assert emailed.status_code == 200 and len(mailoutbox) == 1 and link.link_url in mailoutbox[0].body
-    assert cancelled.status_code == 200
+    assert canceled.status_code == 200
     link.refresh_from_db()
     assert link.status == Repayment.Status.CANCELED
 

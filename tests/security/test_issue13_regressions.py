@@ -125,7 +125,7 @@ def test_a_refused_htmx_repayment_cancel_shows_the_reason(manager_client, mercha
     )
 
     assert response.status_code == 200
-    assert "Only an open repayment link can be cancelled." in response.content.decode()
+    assert "Only an open repayment link can be canceled." in response.content.decode()
 
 
 @pytest.mark.parametrize(

@@ -75,7 +75,7 @@ def test_due_date_is_shown_in_the_merchant_time_zone(owner_client, merchant, dis
     body = owner_client.get(reverse("transactions:disputes")).content.decode()
     from zoneinfo import ZoneInfo
 
-    assert due.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%b %-d, %Y %H:%M") in body
+    assert due.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%-d %b %Y, %H:%M") in body
     assert str(int(due.timestamp())) not in body
 
 
