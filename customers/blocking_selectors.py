@@ -4,7 +4,7 @@ from django.db.models import Count, Prefetch
 
 from .models import BlockEvent, Customer, CustomerIdentifier, Identifier
 
-# The modal lists payment details first, the customer ID last (the order of reference 000's Info tab).
+# The modal lists payment details first, the customer ID last (the order of the customer page's Info tab).
 KIND_ORDER = {
     Identifier.Kind.CARD: 0,
     Identifier.Kind.BANK_ACCOUNT: 1,

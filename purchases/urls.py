@@ -4,7 +4,8 @@ from . import views
 
 app_name = "purchases"
 urlpatterns = [
-    # Subscriptions (reference 000): Cancel ("keep active until the next rebill date"), Cancel now, Recover.
+    # Subscriptions on the customer page: Cancel ("keep active until the next rebill date"), Cancel now,
+    # Recover.
     path("purchases/<int:pk>/subscription/cancel/", views.subscription_cancel, name="subscription-cancel"),
     path(
         "purchases/<int:pk>/subscription/cancel-now/",
@@ -12,7 +13,7 @@ urlpatterns = [
         name="subscription-cancel-now",
     ),
     path("purchases/<int:pk>/subscription/recover/", views.subscription_recover, name="subscription-recover"),
-    # Purchases table (reference 004): Cancel purchase with the typed CANCEL PURCHASE confirmation.
+    # The purchases table: Cancel purchase with the typed CANCEL PURCHASE confirmation.
     path("purchases/<int:pk>/cancel/", views.purchase_cancel, name="purchase-cancel"),
     path("purchases/<int:pk>/access/retry/", views.access_retry_view, name="access-retry"),
     path("access-codes/", views.access_codes, name="access-codes"),

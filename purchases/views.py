@@ -1,4 +1,5 @@
-"""Cancel / Cancel now / Recover (reference 000), Cancel purchase (reference 004), access retry, access codes.
+"""Cancel / Cancel now / Recover a subscription, Cancel purchase (typed confirmation), access retry, access
+codes.
 
 Modals render into #modal on an HTMX request and as a plain page otherwise (pages work without JS).
 Success answers 204 + HX-Trigger "customer:changed" (HTMX) or redirects to the customer (plain POST).

@@ -9,7 +9,8 @@ from common.querysets import MerchantManager
 
 
 class Credit(models.Model):
-    """A staff credit (refund) of a charge. Created PENDING before the provider is called; see DESIGN §5."""
+    """A staff credit (refund) of a charge. Created PENDING before the provider is called
+    (refunds/services/credits.py)."""
 
     class Status(models.TextChoices):
         PENDING = "PENDING", "Pending"

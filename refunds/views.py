@@ -1,4 +1,4 @@
-"""Credit a charge; add a repayment to a chargeback (reference 000 "Credit transaction", "Add repayment").
+"""Credit a charge ("Credit transaction"); add a repayment to a chargeback ("Add repayment").
 
 Modals render into #modal on an HTMX request and as a plain page otherwise (pages work without JS).
 A finished action answers 204 + HX-Trigger "customer:changed" (HTMX) or redirects (plain POST); a refused

@@ -1,4 +1,5 @@
-"""Every write of the credit and repayment flows (DESIGN §5). Split by flow; import from here."""
+"""Every write of the credit and repayment flows (reserve, call the provider, record; see credits.py). Split
+by flow; import from here."""
 
 from .credits import (
     credit_create,

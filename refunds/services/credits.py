@@ -1,4 +1,4 @@
-"""Credits (refunds) of charges, following DESIGN §5:
+"""Credits (refunds) of charges: money leaves once, whatever the provider, the network or a second click do.
 
     validate -> lock the charge row, recompute the remaining balance counting PENDING credits, create the
     PENDING credit with its idempotency key -> commit -> call the provider with that key -> record success

@@ -1,4 +1,4 @@
-"""Browser: the Purchases table's "Cancel purchase" modal with the typed confirmation (reference 004)."""
+"""Browser: the Purchases table's "Cancel purchase" modal with the typed confirmation."""
 
 import pytest
 from playwright.sync_api import expect

@@ -1,4 +1,4 @@
-"""Browser: the subscription Cancel, Cancel now and Recover modals on the customer page (reference 000)."""
+"""Browser: the subscription Cancel, Cancel now and Recover modals on the customer page."""
 
 import pytest
 from playwright.sync_api import expect
