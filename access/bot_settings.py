@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
+from audit.models import AuditAction
 from audit.services import audit_record
 from purchases.models import Purchase
 
@@ -69,7 +70,7 @@ def telegram_bot_connect(*, actor, now: datetime, merchant, token: str) -> Teleg
         audit_record(
             merchant=merchant,
             actor=actor,
-            action="settings.telegram_bot",
+            action=AuditAction.SETTINGS_TELEGRAM_BOT,
             target=bot,
             now=now,
             data={
@@ -90,7 +91,7 @@ def telegram_removal_message_set(*, actor, now: datetime, merchant, text: str) -
         audit_record(
             merchant=merchant,
             actor=actor,
-            action="settings.telegram_removal_message",
+            action=AuditAction.SETTINGS_TELEGRAM_REMOVAL_MESSAGE,
             target=bot,
             now=now,
             data={"before": before, "after": bot.removal_message},
@@ -136,7 +137,9 @@ def telegram_chat_check(*, actor, now: datetime, merchant, ref: str) -> Telegram
         audit_record(
             merchant=merchant,
             actor=actor,
-            action="settings.telegram_chat_add" if created else "settings.telegram_chat_check",
+            action=AuditAction.SETTINGS_TELEGRAM_CHAT_ADD
+            if created
+            else AuditAction.SETTINGS_TELEGRAM_CHAT_CHECK,
             target=chat,
             now=now,
             data={"before": before, "after": {"title": chat.title, "missing": chat.bot_missing_rights}},
@@ -157,7 +160,7 @@ def telegram_chat_products_set(*, actor, now: datetime, chat: TelegramChat, prod
         audit_record(
             merchant=chat.merchant,
             actor=actor,
-            action="settings.telegram_chat_products",
+            action=AuditAction.SETTINGS_TELEGRAM_CHAT_PRODUCTS,
             target=chat,
             now=now,
             data={"before": before, "after": sorted(p.name for p in products)},

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from django.db import transaction
 
+from audit.models import AuditAction
 from audit.services import audit_record
 
 from .models import AccessGrant, LinkToken, TelegramAccount
@@ -67,7 +68,7 @@ def link_token_redeem(*, merchant, token: str, user_id: int, username: str, now:
         audit_record(
             merchant=merchant,
             actor=None,
-            action="telegram.link",
+            action=AuditAction.TELEGRAM_LINK,
             target=account,
             now=now,
             customer=customer,
@@ -115,7 +116,7 @@ def telegram_link_from_metadata(*, merchant, customer, metadata: dict | None, no
     audit_record(
         merchant=merchant,
         actor=None,
-        action="telegram.link",
+        action=AuditAction.TELEGRAM_LINK,
         target=account,
         now=now,
         customer=customer,
@@ -163,7 +164,7 @@ def account_link_set(
         audit_record(
             merchant=merchant,
             actor=actor,
-            action="telegram.link",
+            action=AuditAction.TELEGRAM_LINK,
             target=account,
             now=now,
             customer=customer,

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db import transaction
 
+from audit.models import AuditAction
 from audit.services import audit_record
 
 from .models import AccessGrant, ChatMember, TelegramAccount, TelegramChat
@@ -38,7 +39,7 @@ def member_remove(*, actor, now: datetime, chat: TelegramChat, telegram_user_id:
         audit_record(
             merchant=chat.merchant,
             actor=actor,
-            action="access.staff_remove",
+            action=AuditAction.ACCESS_STAFF_REMOVE,
             target=chat,
             now=now,
             customer=account.customer if account else None,
@@ -54,7 +55,7 @@ def invite_resend(*, actor, now: datetime, account: TelegramAccount, chat: Teleg
         audit_record(
             merchant=account.merchant,
             actor=actor,
-            action="access.invite_resend",
+            action=AuditAction.ACCESS_INVITE_RESEND,
             target=account,
             now=now,
             customer=account.customer,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from audit.models import AuditEvent
+from audit.models import AuditAction, AuditEvent
 from purchases.models import Purchase
 
 from .linking import deep_link
@@ -85,9 +85,9 @@ def _deep_links(customer) -> list[tuple[Purchase, str, bool]]:
 
 def _declined(customer) -> list[AuditEvent]:
     return list(
-        AuditEvent.objects.filter(customer=customer, action="access.join_declined").order_by("-created_at")[
-            :10
-        ]
+        AuditEvent.objects.filter(customer=customer, action=AuditAction.ACCESS_JOIN_DECLINED).order_by(
+            "-created_at"
+        )[:10]
     )
 
 

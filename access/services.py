@@ -12,6 +12,7 @@ from datetime import datetime
 
 from django.db import transaction
 
+from audit.models import AuditAction
 from audit.services import audit_record
 from purchases.models import Purchase
 
@@ -242,7 +243,7 @@ def _finish(*, grant_id: int, now: datetime, status: str, error: str = "") -> Ac
             audit_record(
                 merchant=grant.purchase.merchant,
                 actor=None,
-                action=f"access.{status.lower()}",
+                action=AuditAction(f"access.{status.lower()}"),
                 target=grant,
                 now=now,
                 customer=grant.purchase.customer,
@@ -262,7 +263,7 @@ def access_retry(*, actor, now: datetime, purchase: Purchase) -> int:
         audit_record(
             merchant=purchase.merchant,
             actor=actor,
-            action="access.retry",
+            action=AuditAction.ACCESS_RETRY,
             target=purchase,
             now=now,
             customer=purchase.customer,

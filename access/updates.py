@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from django.db import IntegrityError, transaction
 from telegram import Update
 
+from audit.models import AuditAction
 from audit.services import audit_record
 
 from .linking import LinkError, link_token_redeem
@@ -164,7 +165,7 @@ def _apply_join_request(merchant, request: dict, now: datetime) -> bool:
             audit_record(
                 merchant=merchant,
                 actor=None,
-                action="access.join_approved" if purchase else "access.join_declined",
+                action=AuditAction.ACCESS_JOIN_APPROVED if purchase else AuditAction.ACCESS_JOIN_DECLINED,
                 target=chat,
                 now=now,
                 customer=customer,

@@ -21,7 +21,7 @@ class AuditFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Only this merchant's staff: another merchant's user id is "not a valid choice", not a filter.
         self.fields["actor"].queryset = User.objects.filter(memberships__merchant=merchant).order_by("email")
-        self.fields["action"].choices = [("", "Any action"), *[(a, a) for a in actions]]
+        self.fields["action"].choices = [("", "Any action"), *actions]
 
     def clean_q(self):
         return self.cleaned_data["q"].replace("\x00", "").strip()

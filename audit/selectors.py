@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from common.pagination import decode_cursor
 
-from .models import AuditEvent
+from .models import AuditAction, AuditEvent
 
 PAGE_SIZE = 50
 
@@ -43,13 +43,9 @@ def _start_of(day) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
 
 
-def action_choices(merchant) -> list[str]:
-    return list(
-        AuditEvent.objects.for_merchant(merchant)
-        .order_by("action")
-        .values_list("action", flat=True)
-        .distinct()
-    )
+def action_choices(merchant) -> list[tuple[str, str]]:
+    """Every action Teller records, by label (not only those already seen: no scan of the audit log)."""
+    return sorted(AuditAction.choices, key=lambda choice: choice[1])
 
 
 @dataclass

@@ -3,7 +3,7 @@ from datetime import datetime
 import structlog
 from django.db import models
 
-from .models import AuditEvent
+from .models import AuditAction, AuditEvent
 
 
 def audit_record(
@@ -16,7 +16,10 @@ def audit_record(
     customer=None,
     data: dict | None = None,
 ) -> AuditEvent:
-    """Write one audit event. Call it inside the transaction.atomic() block of the change it records."""
+    """Write one audit event. Call it inside the transaction.atomic() block of the change it records.
+
+    `action` must be one of `AuditAction` (a misspelt one raises ValueError before anything is written)."""
+    action = AuditAction(action)
     request_id = structlog.contextvars.get_contextvars().get("request_id", "")
     return AuditEvent.objects.create(
         merchant=merchant,

@@ -12,6 +12,7 @@ import structlog
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
+from audit.models import AuditAction
 from audit.services import audit_record
 from merchants.models import Membership
 from merchants.permissions import has_permission
@@ -127,7 +128,11 @@ def identifier_radar_retry(*, actor, now: datetime, identifier: Identifier) -> N
         locked.radar_error = ""
         locked.save(update_fields=["radar_status", "radar_error", "updated_at"])
         audit_record(
-            merchant=locked.merchant, actor=actor, action="identifier.radar_retry", target=locked, now=now
+            merchant=locked.merchant,
+            actor=actor,
+            action=AuditAction.IDENTIFIER_RADAR_RETRY,
+            target=locked,
+            now=now,
         )
         _enqueue_radar_sync(locked.pk)
     _copy_state(locked, identifier)
@@ -206,7 +211,7 @@ def customer_block_all(
         audit_record(
             merchant=customer.merchant,
             actor=actor,
-            action="customer.block_all",
+            action=AuditAction.CUSTOMER_BLOCK_ALL,
             target=customer,
             now=now,
             customer=customer,
@@ -249,7 +254,7 @@ def customer_unblock_all(
         audit_record(
             merchant=customer.merchant,
             actor=actor,
-            action="customer.unblock_all",
+            action=AuditAction.CUSTOMER_UNBLOCK_ALL,
             target=customer,
             now=now,
             customer=customer,
@@ -295,7 +300,7 @@ def _transition(
     audit_record(
         merchant=locked.merchant,
         actor=actor,
-        action="identifier.block" if blocked else "identifier.unblock",
+        action=AuditAction.IDENTIFIER_BLOCK if blocked else AuditAction.IDENTIFIER_UNBLOCK,
         target=locked,
         now=now,
         customer=customer,

@@ -12,6 +12,7 @@ from datetime import datetime
 import stripe
 from django.db import IntegrityError, transaction
 
+from audit.models import AuditAction
 from audit.services import audit_record
 from common.locks import ActionBusy, action_lock
 from merchants.models import Merchant
@@ -129,7 +130,7 @@ def stripe_connect(*, merchant: Merchant, key: str, actor, now: datetime) -> Imp
             audit_record(
                 merchant=locked,
                 actor=actor,
-                action="stripe.connect",
+                action=AuditAction.STRIPE_CONNECT,
                 target=locked,
                 now=now,
                 data={
@@ -190,7 +191,7 @@ def _stripe_secret_rotate(*, merchant: Merchant, actor, now: datetime) -> None:
         audit_record(
             merchant=locked,
             actor=actor,
-            action="stripe.webhook_secret.rotate",
+            action=AuditAction.STRIPE_WEBHOOK_SECRET_ROTATE,
             target=locked,
             now=now,
             data={
@@ -234,7 +235,7 @@ def _stripe_disconnect(*, merchant: Merchant, actor, now: datetime) -> None:
         audit_record(
             merchant=locked,
             actor=actor,
-            action="stripe.disconnect",
+            action=AuditAction.STRIPE_DISCONNECT,
             target=locked,
             now=now,
             data={"before": before, "after": _connection(locked), "secret_key": "removed"},
@@ -266,7 +267,7 @@ def import_start(
                 audit_record(
                     merchant=merchant,
                     actor=actor,
-                    action="stripe.import.start",
+                    action=AuditAction.STRIPE_IMPORT_START,
                     target=run,
                     now=now,
                     data={"trigger": trigger},
@@ -302,7 +303,7 @@ def business_settings_update(*, merchant: Merchant, actor, now: datetime, **valu
         audit_record(
             merchant=locked,
             actor=actor,
-            action="merchant.settings.update",
+            action=AuditAction.MERCHANT_SETTINGS_UPDATE,
             target=locked,
             now=now,
             data={

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from audit.models import AuditAction
 from audit.services import audit_record
 
 from .middleware import SESSION_KEY
@@ -68,7 +69,7 @@ def staff_invite(
             audit_record(
                 merchant=merchant,
                 actor=actor,
-                action="staff.invite_resend",
+                action=AuditAction.STAFF_INVITE_RESEND,
                 target=membership,
                 now=now,
                 data={"email": email},
@@ -84,7 +85,7 @@ def staff_invite(
         audit_record(
             merchant=merchant,
             actor=actor,
-            action="staff.invite",
+            action=AuditAction.STAFF_INVITE,
             target=membership,
             now=now,
             data={"email": email, "before": before, "after": {"role": role, "is_active": True}},
@@ -141,7 +142,7 @@ def staff_change_role(*, membership: Membership, actor: User, now: datetime, rol
         audit_record(
             merchant=membership.merchant,
             actor=actor,
-            action="staff.role_change",
+            action=AuditAction.STAFF_ROLE_CHANGE,
             target=membership,
             now=now,
             data={"before": {"role": before}, "after": {"role": role}},
@@ -170,7 +171,7 @@ def staff_deactivate(*, membership: Membership, actor: User, now: datetime) -> M
         audit_record(
             merchant=membership.merchant,
             actor=actor,
-            action="staff.deactivate",
+            action=AuditAction.STAFF_DEACTIVATE,
             target=membership,
             now=now,
             data={"before": {"is_active": True}, "after": {"is_active": False}, "sessions_ended": ended},
@@ -190,7 +191,7 @@ def staff_reactivate(*, membership: Membership, actor: User, now: datetime) -> M
         audit_record(
             merchant=membership.merchant,
             actor=actor,
-            action="staff.reactivate",
+            action=AuditAction.STAFF_REACTIVATE,
             target=membership,
             now=now,
             data={"before": {"is_active": False}, "after": {"is_active": True}},
@@ -216,7 +217,7 @@ def preferences_update(*, actor: User, merchant: Merchant, time_zone: str, now: 
         audit_record(
             merchant=merchant,
             actor=actor,
-            action="preferences.update",
+            action=AuditAction.PREFERENCES_UPDATE,
             target=user,
             now=now,
             data={"before": {"time_zone": before}, "after": {"time_zone": time_zone}},

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from django.core.cache import cache
 from django.db import DataError, IntegrityError, OperationalError, connection, transaction
 
+from audit.models import AuditAction
 from audit.services import audit_record
 
 from .apply import NotYetKnown, apply_object
@@ -417,7 +418,7 @@ def event_replay(*, event: ProviderEvent, actor=None, now: datetime | None = Non
             audit_record(
                 merchant=event.merchant,
                 actor=actor,
-                action="event.replay",
+                action=AuditAction.EVENT_REPLAY,
                 target=event,
                 now=now or datetime.now(tz=UTC),
                 data={"status_before": event.status, "type": event.type, "event": event.provider_event_id},

@@ -23,6 +23,7 @@ from datetime import datetime
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
 
+from audit.models import AuditAction
 from audit.services import audit_record
 from common.dates import format_day
 from common.locks import ActionBusy, action_lock
@@ -191,10 +192,10 @@ def subscription_cancel(*, actor, now: datetime, purchase: Purchase, at_period_e
         _require_live_subscription(purchase)
         if at_period_end:
             return _schedule_at_provider(
-                actor=actor, now=now, purchase=purchase, action="subscription.cancel", choice=choice
+                actor=actor, now=now, purchase=purchase, action=AuditAction.SUBSCRIPTION_CANCEL, choice=choice
             )
         return _cancel_at_provider_now(
-            actor=actor, now=now, purchase=purchase, action="subscription.cancel", choice=choice
+            actor=actor, now=now, purchase=purchase, action=AuditAction.SUBSCRIPTION_CANCEL, choice=choice
         )
 
 
@@ -209,7 +210,7 @@ def subscription_cancel_now(*, actor, now: datetime, purchase: Purchase) -> Canc
             actor=actor,
             now=now,
             purchase=purchase,
-            action="subscription.cancel_now",
+            action=AuditAction.SUBSCRIPTION_CANCEL_NOW,
             choice={"was_scheduled": purchase.cancel_at_period_end},
         )
 
@@ -230,7 +231,12 @@ def subscription_recover(*, actor, now: datetime, purchase: Purchase) -> CancelR
             subscription_id=purchase.provider_subscription_id, cancel_at_period_end=False
         )
         updated = _apply_and_audit(
-            actor=actor, now=now, purchase=purchase, obj=obj, action="subscription.recover", choice={}
+            actor=actor,
+            now=now,
+            purchase=purchase,
+            obj=obj,
+            action=AuditAction.SUBSCRIPTION_RECOVER,
+            choice={},
         )
     return CancelResult(updated, True, "Subscription recovered; it renews as before.")
 
@@ -274,17 +280,17 @@ def _purchase_cancel_locked(*, actor, now: datetime, purchase: Purchase, when: s
         _require_live_subscription(purchase)
         if when == CancelWhen.PERIOD_END:
             return _schedule_at_provider(
-                actor=actor, now=now, purchase=purchase, action="purchase.cancel", choice=choice
+                actor=actor, now=now, purchase=purchase, action=AuditAction.PURCHASE_CANCEL, choice=choice
             )
         return _cancel_at_provider_now(
-            actor=actor, now=now, purchase=purchase, action="purchase.cancel", choice=choice
+            actor=actor, now=now, purchase=purchase, action=AuditAction.PURCHASE_CANCEL, choice=choice
         )
     return _end_locally(
         actor=actor,
         now=now,
         purchase=purchase,
         status=Purchase.Status.CANCELED,
-        action="purchase.cancel",
+        action=AuditAction.PURCHASE_CANCEL,
         choice=choice,
     )
 
@@ -332,7 +338,7 @@ def purchases_expire(*, now: datetime) -> int:
                 now=now,
                 purchase=purchase,
                 status=Purchase.Status.EXPIRED,
-                action="purchase.expire",
+                action=AuditAction.PURCHASE_EXPIRE,
                 choice={"access_expires_at": purchase.access_expires_at.isoformat()},
             )
         except PurchaseNotLive:
@@ -405,7 +411,7 @@ def access_codes_generate(
         audit_record(
             merchant=merchant,
             actor=actor,
-            action="access_code.generate",
+            action=AuditAction.ACCESS_CODE_GENERATE,
             target=result.codes[0],
             now=now,
             data={
@@ -443,7 +449,7 @@ def access_code_delete(*, actor, now: datetime, code: AccessCode) -> None:
         audit_record(
             merchant=locked.merchant,
             actor=actor,
-            action="access_code.delete",
+            action=AuditAction.ACCESS_CODE_DELETE,
             target=locked,
             now=now,
             data={"code": locked.code, "batch": locked.batch},
@@ -486,7 +492,7 @@ def access_code_redeem(*, code: str, customer: Customer, now: datetime, actor=No
         audit_record(
             merchant=customer.merchant,
             actor=actor,
-            action="access_code.redeem",
+            action=AuditAction.ACCESS_CODE_REDEEM,
             target=access_code,
             now=now,
             customer=customer,

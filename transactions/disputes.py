@@ -16,6 +16,7 @@ from datetime import datetime
 
 from django.db import transaction as db_transaction
 
+from audit.models import AuditAction
 from audit.services import audit_record
 from common.locks import ActionBusy, action_lock
 from merchants.permissions import has_permission
@@ -173,7 +174,7 @@ def dispute_respond(
             obj,
             actor=actor,
             now=now,
-            action="dispute.submit" if submit else "dispute.draft",
+            action=AuditAction.DISPUTE_SUBMIT if submit else AuditAction.DISPUTE_DRAFT,
             data={"fields": sorted(text), "files": uploaded},
         )
     message = (
@@ -193,5 +194,5 @@ def dispute_accept(*, actor, membership, now: datetime, dispute: Dispute, confir
         raise DisputeRefused(f"Type {ACCEPT_PHRASE} to accept the dispute.", field="confirmation")
     with _open_dispute(dispute, now) as current:
         obj = _provider(current.merchant).dispute_close(dispute_id=current.provider_id)
-        updated = _record(current, obj, actor=actor, now=now, action="dispute.accept", data={})
+        updated = _record(current, obj, actor=actor, now=now, action=AuditAction.DISPUTE_ACCEPT, data={})
     return DisputeResult(dispute=updated, message="Dispute accepted: Stripe closed it.")

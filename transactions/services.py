@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.db import transaction as db_transaction
 
+from audit.models import AuditAction
 from audit.services import audit_record
 
 from .models import Note, Transaction
@@ -37,7 +38,7 @@ def note_create(*, actor, now: datetime, txn: Transaction, body: str) -> Note:
         audit_record(
             merchant=txn.merchant,
             actor=actor,
-            action="note.add",
+            action=AuditAction.NOTE_ADD,
             target=txn,
             now=now,
             customer=txn.customer,

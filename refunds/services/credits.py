@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError
 from django.db import transaction as db_transaction
 
+from audit.models import AuditAction
 from audit.services import audit_record
 from common.money import currency_exponent, format_money
 from merchants.permissions import has_permission
@@ -294,7 +295,7 @@ def _reserve(
         audit_record(
             merchant=charge.merchant,
             actor=actor,
-            action="credit.create",
+            action=AuditAction.CREDIT_CREATE,
             target=credit,
             now=now,
             customer=charge.customer,
@@ -381,7 +382,7 @@ def _record_refund(
         audit_record(
             merchant=locked.merchant,
             actor=actor,
-            action="credit.succeed",
+            action=AuditAction.CREDIT_SUCCEED,
             target=locked,
             now=now,
             customer=charge.customer,
@@ -406,7 +407,7 @@ def _record_failure(credit: Credit, *, actor, now: datetime, message: str) -> No
         audit_record(
             merchant=locked.merchant,
             actor=actor,
-            action="credit.fail",
+            action=AuditAction.CREDIT_FAIL,
             target=locked,
             now=now,
             customer=locked.transaction.customer,
@@ -426,7 +427,7 @@ def _record_unknown(credit: Credit, *, actor, now: datetime, message: str) -> No
         audit_record(
             merchant=locked.merchant,
             actor=actor,
-            action="credit.pending",
+            action=AuditAction.CREDIT_PENDING,
             target=locked,
             now=now,
             customer=locked.transaction.customer,
@@ -465,7 +466,7 @@ def _block_all(credit: Credit, *, actor, now: datetime) -> None:
             audit_record(
                 merchant=credit.merchant,
                 actor=actor,
-                action="credit.block_all_fail",
+                action=AuditAction.CREDIT_BLOCK_ALL_FAIL,
                 target=credit,
                 now=now,
                 customer=customer,

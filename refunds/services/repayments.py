@@ -20,6 +20,7 @@ from django.db import transaction as db_transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from audit.models import AuditAction
 from audit.services import audit_record
 from common.money import format_money
 from providers.base import ProviderError
@@ -143,7 +144,7 @@ def repayment_link_create(
         audit_record(
             merchant=chargeback.merchant,
             actor=actor,
-            action="repayment.link_create",
+            action=AuditAction.REPAYMENT_LINK_CREATE,
             target=repayment,
             now=now,
             customer=chargeback.customer,
@@ -168,7 +169,7 @@ def repayment_link_create(
         audit_record(
             merchant=chargeback.merchant,
             actor=actor,
-            action="repayment.link_ready",
+            action=AuditAction.REPAYMENT_LINK_READY,
             target=repayment,
             now=now,
             customer=chargeback.customer,
@@ -189,7 +190,7 @@ def _link_failed(repayment: Repayment, *, actor, now: datetime, message: str) ->
         audit_record(
             merchant=repayment.merchant,
             actor=actor,
-            action="repayment.link_fail",
+            action=AuditAction.REPAYMENT_LINK_FAIL,
             target=repayment,
             now=now,
             customer=repayment.chargeback.customer,
@@ -223,7 +224,7 @@ def repayment_link_cancel(*, actor, now: datetime, repayment: Repayment) -> Repa
         audit_record(
             merchant=repayment.merchant,
             actor=actor,
-            action="repayment.link_cancel",
+            action=AuditAction.REPAYMENT_LINK_CANCEL,
             target=repayment,
             now=now,
             customer=repayment.chargeback.customer,
@@ -247,7 +248,7 @@ def repayment_link_email(*, actor, now: datetime, repayment: Repayment) -> str:
         audit_record(
             merchant=repayment.merchant,
             actor=actor,
-            action="repayment.link_email",
+            action=AuditAction.REPAYMENT_LINK_EMAIL,
             target=repayment,
             now=now,
             customer=customer,
@@ -311,7 +312,7 @@ def repayments_expire(*, now: datetime) -> int:
             audit_record(
                 merchant=locked.merchant,
                 actor=None,
-                action="repayment.link_expire",
+                action=AuditAction.REPAYMENT_LINK_EXPIRE,
                 target=locked,
                 now=now,
                 customer=repayment.chargeback.customer,
@@ -376,7 +377,7 @@ def repayment_manual_create(
         audit_record(
             merchant=chargeback.merchant,
             actor=actor,
-            action="repayment.manual_create",
+            action=AuditAction.REPAYMENT_MANUAL_CREATE,
             target=repayment,
             now=now,
             customer=chargeback.customer,
@@ -468,7 +469,7 @@ def _record_paid(repayment: Repayment, *, session: dict, now: datetime) -> Trans
         audit_record(
             merchant=repayment.merchant,
             actor=None,
-            action="repayment.paid",
+            action=AuditAction.REPAYMENT_PAID,
             target=repayment,
             now=now,
             customer=chargeback.customer,

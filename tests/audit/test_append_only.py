@@ -12,7 +12,8 @@ postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="th
 
 
 def _event(merchant, owner):
-    return audit_record(merchant=merchant, actor=owner, action="test.do", target=merchant, now=timezone.now())
+    now = timezone.now()
+    return audit_record(merchant=merchant, actor=owner, action="note.add", target=merchant, now=now)
 
 
 def test_the_orm_refuses_to_update_or_delete_an_audit_event(merchant, owner):

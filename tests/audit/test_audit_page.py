@@ -56,9 +56,12 @@ def test_each_event_shows_actor_time_action_target_and_a_before_after_diff(owner
 
 
 def test_another_merchants_events_never_show(owner_client, other_merchant, other_user):
-    _record(other_merchant, other_user, "secret.action")
+    secret = CustomerFactory(merchant=other_merchant, name="Secret Customer")
+    _record(other_merchant, other_user, "stripe.disconnect", customer=secret)
 
-    assert "secret.action" not in owner_client.get(reverse("audit:list")).text
+    page = owner_client.get(reverse("audit:list")).text
+    assert "Secret Customer" not in page
+    assert '<code class="mono">stripe.disconnect</code>' not in page
 
 
 def test_filters_narrow_by_actor_action_dates_and_customer(owner_client, merchant, owner, manager):
@@ -95,15 +98,14 @@ def test_invalid_filters_are_ignored_with_a_note_not_a_500(owner_client, merchan
 
 def test_the_list_is_keyset_paginated_newest_first(owner_client, merchant, owner):
     now = timezone.now()
-    for i in range(55):
-        _record(merchant, owner, f"test.action{i:02d}", at=now - timedelta(minutes=i))
+    events = [_record(merchant, owner, at=now - timedelta(minutes=i)) for i in range(55)]
 
     first = owner_client.get(reverse("audit:list"))
     second = owner_client.get(reverse("audit:list") + first.context["page"].next_url)
 
     assert len(first.context["page"].items) == 50
-    assert first.context["page"].items[0].action == "test.action00"
-    assert [e.action for e in second.context["page"].items] == [f"test.action{i}" for i in range(50, 55)]
+    assert [e.pk for e in first.context["page"].items] == [e.pk for e in events[:50]]
+    assert [e.pk for e in second.context["page"].items] == [e.pk for e in events[50:]]
     assert not second.context["page"].has_next
 
 
@@ -141,3 +143,26 @@ def test_staff_changes_show_on_the_audit_page(owner_client, merchant):
     response = owner_client.get(reverse("audit:list"), {"action": "staff.role_change"})
 
     assert "staff.role_change" in response.text and "SUPPORT" in response.text and "MANAGER" in response.text
+
+
+def test_a_misspelt_action_is_refused_before_anything_is_written(merchant, owner):
+    from audit.models import AuditEvent
+
+    with pytest.raises(ValueError):
+        _record(merchant, owner, action="subscription.cancell")
+    assert not AuditEvent.objects.exists()
+
+
+def test_the_action_filter_lists_every_action_by_its_label_even_before_one_happened(owner_client):
+    from audit.models import AuditAction
+
+    page = owner_client.get(reverse("audit:list")).text
+
+    for action in AuditAction:
+        assert f'<option value="{action.value}">{action.label}</option>' in page
+
+
+def test_each_row_shows_the_actions_label(owner_client, merchant, owner):
+    _record(merchant, owner, action="subscription.cancel_now")
+
+    assert "Subscription canceled now" in owner_client.get(reverse("audit:list")).text

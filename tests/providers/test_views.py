@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from common.dates import format_moment
 from providers.models import ProviderEvent
 from providers.stripe import STRIPE_API_VERSION
 from tests import factories
@@ -129,7 +130,7 @@ def test_the_waiting_filter_shows_what_each_event_waits_for_and_since_when(suppo
 
     html = response.content.decode()
     assert [e.type for e in response.context["events"]] == ["charge.dispute.created"]
-    assert f"Waiting for charge <code>ch_PARENT1</code> since {since:%Y-%m-%d %H:%M:%S}" in html
+    assert f"Waiting for charge <code>ch_PARENT1</code> since {format_moment(since, seconds=True)}" in html
     assert '<option value="WAITING" selected>Waiting</option>' in html
 
 

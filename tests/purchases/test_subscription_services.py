@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from common.dates import format_day
 from providers.base import ProviderError
 from purchases.models import Purchase
 from purchases.services import (
@@ -67,7 +68,7 @@ def test_cancel_at_period_end_keeps_access_until_the_period_ends(subscription, o
     assert subscription.cancel_at_period_end is True
     assert subscription.cancel_at is not None
     assert subscription.cancel_at.date() == subscription.current_period_end_at.date()
-    assert f"{subscription.cancel_at:%d %b %Y}" in result.message
+    assert format_day(subscription.cancel_at) in result.message
     assert ended == []
     event = AuditEvent.objects.get(action="subscription.cancel")
     assert event.data["at_period_end"] is True
@@ -83,7 +84,7 @@ def test_at_period_end_on_an_already_scheduled_subscription_is_a_no_op(
     result = subscription_cancel(actor=owner, now=timezone.now(), purchase=purchase, at_period_end=True)
 
     assert not result.changed
-    assert result.message == f"Already scheduled to cancel on {purchase.cancel_at:%d %b %Y}."
+    assert result.message == f"Already scheduled to cancel on {format_day(purchase.cancel_at)}."
     assert not AuditEvent.objects.exists()
 
 
