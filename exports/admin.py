@@ -1,16 +1,14 @@
 from django.contrib import admin
 
+from common.admin import ReadOnlyAdmin
+
 from .models import ExportJob
 
 
 @admin.register(ExportJob)
-class ExportJobAdmin(admin.ModelAdmin):
+class ExportJobAdmin(ReadOnlyAdmin):
+    """Jobs are written by the export service and the worker only; the expiry sweep deletes their files."""
+
     list_display = ("id", "merchant", "kind", "status", "rows_done", "created_at", "expires_at")
-    list_filter = ("status", "kind")
-    readonly_fields = [f.name for f in ExportJob._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    list_filter = ("status", "kind", "merchant")
+    list_select_related = ("merchant",)

@@ -384,7 +384,17 @@ def test_the_sweep_deletes_expired_files_and_downloads_are_gone(owner_client, me
     assert not AuditEvent.objects.filter(action="export.download").exists()
 
 
-def test_the_expiry_sweep_is_scheduled():
-    entries = [e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()]
+def test_the_expiry_sweep_is_scheduled_and_run_sweeps_runs_it(merchant, monkeypatch):
+    from django.core.management import call_command
 
-    assert "exports.tasks.expire_exports" in entries
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    entries = [e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()]
+    assert "exports.tasks.expire_exports" in entries and "exports.tasks.run_export" in app.tasks
+    old = factories.ExportJobFactory(merchant=merchant, expires_at=timezone.now() - timedelta(seconds=1))
+
+    call_command("run_sweeps", "--once", stdout=io.StringIO())
+
+    old.refresh_from_db()
+    assert old.status == "EXPIRED" and not default_storage.exists(old.file.name or "missing")
