@@ -273,8 +273,8 @@ CELERY_BEAT_SCHEDULE = {
     "expire-repayment-links": {"task": "refunds.tasks.expire_repayment_links", "schedule": 600.0},
     "worker-heartbeat": {"task": "common.tasks.heartbeat", "schedule": 30.0},
     "resume-stalled-imports": {"task": "merchant_settings.tasks.resume_stalled_imports", "schedule": 60.0},
-    # Export files are deleted a day after they were made.
-    "expire-exports": {"task": "exports.tasks.expire_exports", "schedule": 900.0},
+    # Export files are deleted a day after they were made; a job whose worker died is queued again.
+    "expire-exports": {"task": "exports.tasks.expire_exports", "schedule": 300.0},
 }
 
 CACHES = {

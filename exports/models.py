@@ -38,6 +38,9 @@ class ExportJob(models.Model):
     error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)
+    # Set when the worker claims the job and at each progress report; a RUNNING job whose heartbeat is old
+    # lost its worker and is queued again by the sweep (services.exports_sweep).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField()
 

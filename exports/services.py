@@ -34,7 +34,8 @@ from .models import ExportJob
 logger = logging.getLogger(__name__)
 
 FILE_LIFETIME = timedelta(days=1)
-PROGRESS_EVERY = 1000  # rows between two progress writes
+PROGRESS_EVERY = 1000  # rows between two progress writes (each one is also the job's heartbeat)
+STALLED_AFTER = timedelta(minutes=10)  # a RUNNING job without a heartbeat for this long lost its worker
 
 
 class ExportRefused(Exception):
@@ -179,8 +180,9 @@ def estimate_rows(queryset: QuerySet) -> int:
 def export_job_run(*, job_id: int, now_fn=timezone.now) -> ExportJob | None:
     """Claim a QUEUED job (a second delivery finds it claimed and does nothing), write its CSV to a
     temporary file with progress every PROGRESS_EVERY rows, store it under a random name, mark it DONE."""
+    started = now_fn()
     claimed = ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(
-        status=ExportJob.Status.RUNNING, started_at=now_fn()
+        status=ExportJob.Status.RUNNING, started_at=started, heartbeat_at=started, rows_done=0
     )
     if not claimed:
         return None
@@ -226,13 +228,33 @@ def export_job_run(*, job_id: int, now_fn=timezone.now) -> ExportJob | None:
 
 
 def report_progress(job_id: int, done: int) -> None:
-    ExportJob.objects.filter(pk=job_id).update(rows_done=done)
+    ExportJob.objects.filter(pk=job_id).update(rows_done=done, heartbeat_at=timezone.now())
 
 
 def _fail(job_id: int, message: str, now: datetime) -> None:
     ExportJob.objects.filter(pk=job_id).update(
         status=ExportJob.Status.FAILED, error=message[:1000], finished_at=now
     )
+
+
+def exports_resume_stalled(*, now: datetime) -> int:
+    """RUNNING jobs whose worker died (no heartbeat for STALLED_AFTER) are queued again and re-sent; the
+    file is written from the start, so nothing is duplicated. Returns how many."""
+    from .tasks import run_export
+
+    stalled = list(
+        ExportJob.objects.filter(
+            status=ExportJob.Status.RUNNING, heartbeat_at__lt=now - STALLED_AFTER, expires_at__gt=now
+        ).values_list("pk", flat=True)[:100]
+    )
+    for pk in stalled:
+        with transaction.atomic():
+            moved = ExportJob.objects.filter(pk=pk, status=ExportJob.Status.RUNNING).update(
+                status=ExportJob.Status.QUEUED
+            )
+            if moved:
+                transaction.on_commit(lambda pk=pk: run_export.delay(pk))
+    return len(stalled)
 
 
 def exports_expire(*, now: datetime) -> int:

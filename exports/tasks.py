@@ -11,4 +11,7 @@ def run_export(job_id: int) -> None:
 
 @shared_task
 def expire_exports() -> int:
-    return services.exports_expire(now=timezone.now())
+    """The exports sweep: files past their day deleted, jobs that lost their worker queued again."""
+    now = timezone.now()
+    services.exports_resume_stalled(now=now)
+    return services.exports_expire(now=now)

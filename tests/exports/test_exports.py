@@ -398,3 +398,21 @@ def test_the_expiry_sweep_is_scheduled_and_run_sweeps_runs_it(merchant, monkeypa
 
     old.refresh_from_db()
     assert old.status == "EXPIRED" and not default_storage.exists(old.file.name or "missing")
+
+
+def test_a_job_that_lost_its_worker_is_queued_again_and_finishes(
+    merchant, django_capture_on_commit_callbacks
+):
+    factories.CustomerFactory(merchant=merchant)
+    long_ago = timezone.now() - timedelta(minutes=30)
+    job = factories.ExportJobFactory(merchant=merchant, queued=True)
+    ExportJob.objects.filter(pk=job.pk).update(status="RUNNING", rows_done=7, heartbeat_at=long_ago)
+    alive = factories.ExportJobFactory(merchant=merchant, queued=True)
+    ExportJob.objects.filter(pk=alive.pk).update(status="RUNNING", heartbeat_at=timezone.now())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.exports_resume_stalled(now=timezone.now()) == 1
+
+    job.refresh_from_db()
+    alive.refresh_from_db()
+    assert job.status == "DONE" and job.rows_done == 1 and alive.status == "RUNNING"
