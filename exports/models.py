@@ -30,6 +30,7 @@ class ExportJob(models.Model):
     )
     kind = models.CharField(max_length=16, choices=ExportKind.choices)
     filters = models.JSONField(default=dict, blank=True, help_text="The list's filters: name -> values.")
+    summary = models.CharField(max_length=500, blank=True, default="", help_text="The filters in words.")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     rows_done = models.PositiveBigIntegerField(default=0)
     rows_total = models.PositiveBigIntegerField(null=True, blank=True, help_text="An estimate.")

@@ -49,6 +49,7 @@ class Selection:
     kind: Kind
     data: QueryDict  # the filters as the list reads them
     queryset: QuerySet
+    summary: str = ""  # the filters in words ("Blocked: Blocked; Product: VIP channel")
 
     @property
     def filters(self) -> dict[str, list[str]]:
@@ -67,7 +68,24 @@ def select(*, kind: Kind, merchant, params, now: datetime) -> Selection:
             for name, messages in form.errors.items()
         ]
         raise ExportRefused("The export was not started: some filters are not valid.", errors)
-    return Selection(kind=kind, data=data, queryset=kind.rows(bound, merchant, now))
+    return Selection(
+        kind=kind, data=data, queryset=kind.rows(bound, merchant, now), summary=describe(form, data)
+    )
+
+
+def describe(form, data: QueryDict) -> str:
+    """The filters as the list's form labels them, for the Exports page (read once, when the job starts)."""
+    if not form.is_bound or not form.is_valid():
+        return ""
+    parts = []
+    for name in data:
+        field, value = form.fields.get(name), form.cleaned_data.get(name)
+        if field is None or value in (None, ""):
+            continue
+        choices = dict(getattr(field, "choices", None) or []) if not hasattr(field, "queryset") else {}
+        shown = choices.get(value, value) if choices else value
+        parts.append(f"{field.label or name}: {shown}")
+    return "; ".join(parts)[:500]
 
 
 def background_threshold() -> int:
@@ -108,6 +126,7 @@ def export_start(*, actor, merchant, selection: Selection, now: datetime) -> Exp
             requested_by=actor if getattr(actor, "is_authenticated", False) else None,
             kind=selection.kind.kind,
             filters=selection.filters,
+            summary=selection.summary,
             status=ExportJob.Status.QUEUED,
             created_at=now,
             expires_at=now + FILE_LIFETIME,

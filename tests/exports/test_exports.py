@@ -302,10 +302,12 @@ def test_a_large_export_runs_in_the_background_and_downloads(
     job = ExportJob.objects.get()
     assert job.status == ExportJob.Status.DONE and job.rows_done == 3 and job.requested_by == owner
     assert job.filters == {"blocked": ["no"]} and job.kind == "CUSTOMERS"
+    assert job.summary == "Blocked: Not blocked"
     assert job.file.name.startswith("exports/") and len(job.file.name) > 40  # random, unguessable
     assert job.expires_at > timezone.now() + timedelta(hours=23)
     page = owner_client.get(reverse("exports:list")).text
     assert f'id="export-download-{job.pk}"' in page and 'hx-trigger="every 2s"' not in page
+    assert "Blocked: Not blocked" in page
 
     download = owner_client.post(reverse("exports:download", args=[job.pk]))
 
