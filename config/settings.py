@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "access",
     "audit",
     "merchant_settings",  # top level: Settings pages and the history import (above providers)
+    "exports",  # top level: CSV exports of the lists (reads customers, transactions, purchases, audit)
 ]
 # The sandbox (embedded provider, Stripe-shaped builders, simulations, pay page, seed_demo) serves only the
 # demo and the tests: off in production, so no merchant there can reach a provider that moves no money.
@@ -184,6 +185,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded and generated files (export CSVs under exports/): never served as static media, only by views
+# that check the merchant and the role.
+MEDIA_ROOT = env.path("TELLER_MEDIA_ROOT", default=BASE_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -269,6 +273,8 @@ CELERY_BEAT_SCHEDULE = {
     "expire-repayment-links": {"task": "refunds.tasks.expire_repayment_links", "schedule": 600.0},
     "worker-heartbeat": {"task": "common.tasks.heartbeat", "schedule": 30.0},
     "resume-stalled-imports": {"task": "merchant_settings.tasks.resume_stalled_imports", "schedule": 60.0},
+    # Export files are deleted a day after they were made; a job whose worker died is queued again.
+    "expire-exports": {"task": "exports.tasks.expire_exports", "schedule": 300.0},
 }
 
 CACHES = {
@@ -286,6 +292,8 @@ STRIPE_WEBHOOK_TOLERANCE = 300
 # fetched from the provider (providers/parents.py). Stripe's out-of-order deliveries are seconds to minutes.
 TELLER_INBOX_FETCH_PARENT_AFTER = env.int("TELLER_INBOX_FETCH_PARENT_AFTER", default=180)
 TELEGRAM_API_BASE = env.str("TELEGRAM_API_BASE", default="https://api.telegram.org")
+# An export of more rows than this runs in the background (an ExportJob) instead of streaming at once.
+TELLER_EXPORT_BACKGROUND_ROWS = env.int("TELLER_EXPORT_BACKGROUND_ROWS", default=10_000)
 TELLER_PUBLIC_URL = env.str("TELLER_PUBLIC_URL", default="http://127.0.0.1:8000")
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

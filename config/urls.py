@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("audit.urls")),
     path("settings/", include("merchant_settings.urls")),
     path("", include("access.urls")),
+    path("", include("exports.urls")),
     path("webhooks/telegram/<slug:merchant_slug>/", telegram_webhook, name="telegram-webhook"),
     path("telegram/join/<slug:merchant_slug>/<str:provider_id>/", telegram_join, name="telegram-join"),
 ]

@@ -25,6 +25,8 @@ PERMISSIONS: dict[str, set[str]] = {
     "access_code.manage": MANAGERS,
     "event.replay": MANAGERS,
     "audit.view": MANAGERS,
+    # CSV exports of the lists a role can open (the audit export also needs audit.view: checked per list)
+    "export": ALL,
     "staff.manage": OWNERS,
     "settings.manage": OWNERS,  # Stripe connection, history import, business settings (/settings/...)
     "telegram.settings": OWNERS,

@@ -23,8 +23,14 @@ def _eager_celery():
     app.conf.task_always_eager, app.conf.task_eager_propagates = previous
 
 
+@pytest.fixture(scope="session")
+def _media_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("media")
+
+
 @pytest.fixture(autouse=True)
-def _fast_settings(settings):
+def _fast_settings(settings, _media_root):
+    settings.MEDIA_ROOT = str(_media_root)  # export files never land in the working tree
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.AXES_ENABLED = False
     settings.CELERY_TASK_ALWAYS_EAGER = True

@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import factory
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from access.models import (
@@ -15,6 +17,7 @@ from access.models import (
     TelegramUpdate,
 )
 from customers.models import BlockEvent, Customer, CustomerIdentifier, Identifier, PaymentMethod
+from exports.models import ExportJob, ExportKind
 from merchants.models import Membership, Merchant, Role, User
 from providers.models import InvoicePayment, ProviderEvent, ProviderInvoice
 from purchases.models import AccessCode, Product, Purchase
@@ -431,3 +434,32 @@ class TelegramUpdateFactory(factory.django.DjangoModelFactory):
     kind = "message"
     payload = factory.LazyAttribute(lambda o: {"update_id": o.update_id, "message": {}})
     received_at = factory.LazyFunction(timezone.now)
+
+
+def _export_file(job) -> str:
+    from exports.services import new_file_name
+
+    return default_storage.save(new_file_name(), ContentFile(b"customer_id,name\r\nAAAA1111BBBB,Ada\r\n"))
+
+
+class ExportJobFactory(factory.django.DjangoModelFactory):
+    """A finished background export with its file in the default storage (ExportJobFactory(queued=True))."""
+
+    class Meta:
+        model = ExportJob
+
+    merchant = factory.SubFactory(MerchantFactory)
+    kind = ExportKind.CUSTOMERS
+    filters = factory.LazyFunction(dict)
+    status = ExportJob.Status.DONE
+    rows_done = 1
+    rows_total = 1
+    file = factory.LazyAttribute(_export_file)
+    created_at = factory.LazyFunction(timezone.now)
+    finished_at = factory.LazyFunction(timezone.now)
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=1))
+
+    class Params:
+        queued = factory.Trait(
+            status=ExportJob.Status.QUEUED, file="", rows_done=0, rows_total=None, finished_at=None
+        )

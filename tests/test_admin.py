@@ -10,6 +10,7 @@ from django.urls import reverse
 from access.models import TelegramUpdate
 from audit.models import AuditEvent
 from customers.models import BlockEvent
+from exports.models import ExportJob
 from merchants.models import Merchant
 from providers.models import InvoicePayment, ProviderEvent, ProviderInvoice
 from tests import factories
@@ -25,9 +26,19 @@ PROJECT_APPS = {
     "providers",
     "access",
     "audit",
+    "exports",
 }
 # Provider mirrors and logs: written only by the apply step or the log writers.
-READ_ONLY = {AuditEvent, BlockEvent, ProviderEvent, ProviderInvoice, InvoicePayment, TelegramUpdate, Dispute}
+READ_ONLY = {
+    AuditEvent,
+    BlockEvent,
+    ProviderEvent,
+    ProviderInvoice,
+    InvoicePayment,
+    TelegramUpdate,
+    Dispute,
+    ExportJob,
+}
 
 
 def factory_for(model):

@@ -129,6 +129,10 @@ class World:
             customer=self.customer, merchant=self.merchant, username=f"{self.marker}_tg"
         )
 
+    @cached_property
+    def export_job(self):
+        return factories.ExportJobFactory(merchant=self.merchant, filters={"q": [f"{self.marker} filter"]})
+
     def build_all(self):
         for name in (
             "telegram_chat",
@@ -143,6 +147,7 @@ class World:
             "repayment",
             "provider_event",
             "staff_membership",
+            "export_job",
         ):
             getattr(self, name)
 
@@ -175,6 +180,9 @@ KWARGS: dict[str, Kwarg] = {
     "staff-reactivate.pk": Kwarg(lambda w: w.staff_membership.pk),
     "chat_pk": Kwarg(lambda w: w.telegram_chat.pk),
     "account_pk": Kwarg(lambda w: w.telegram_account.pk),
+    "exports.pk": Kwarg(lambda w: w.export_job.pk),
+    # Which list to export: it only selects among the signed-in merchant's own rows.
+    "exports:start.kind": Kwarg(lambda w: "customers", kind="label"),
 }
 
 

@@ -33,7 +33,7 @@ def test_owners_and_managers_see_the_audit_page_support_does_not(owner_client, m
 
     owner_client.force_login(support)
     assert owner_client.get(reverse("audit:list")).status_code == 403
-    assert owner_client.get(reverse("audit:export")).status_code == 403
+    assert owner_client.post(reverse("exports:start", args=["audit"])).status_code == 403
 
 
 def test_each_event_shows_actor_time_action_target_and_a_before_after_diff(owner_client, merchant, owner):
@@ -126,7 +126,7 @@ def test_the_csv_export_streams_every_matching_event_and_defuses_formulas(owner_
     _record(merchant, owner, "note.add", customer, {"after": {"body": "hello"}})
     _record(merchant, owner, "credit.create")
 
-    response = owner_client.get(reverse("audit:export"), {"action": "note.add"})
+    response = owner_client.post(reverse("exports:start", args=["audit"]), {"action": "note.add"})
 
     assert response.streaming
     assert response["Content-Type"].startswith("text/csv")
