@@ -32,6 +32,12 @@ def search(request):
     raw = request.query.get("q") or ""
     kind = request.query.get("kind") or ""
     context = {"q": raw, "kind": kind, "error": "", "groups": [], "searched": bool(raw.strip())}
+    if "q" in request.query_invalid:  # a NUL character, or far too long for the form field
+        context["error"] = (
+            "This search cannot be read: remove control characters and keep it under "
+            f"{MAX_LENGTH} characters."
+        )
+        return render(request, "search/results.html", context)
     if not raw.strip():
         return render(request, "search/results.html", context)
     try:
