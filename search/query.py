@@ -22,6 +22,8 @@ OPERATORS = ("email", "last4", "amount", "status", "date")
 ID_PREFIXES = ("cus_", "ch_", "pi_", "in_", "re_", "dp_", "sub_")
 ID_RE = re.compile(r"^(cus|ch|pi|in|re|dp|sub)_[A-Za-z0-9_]+$")
 PUBLIC_ID_RE = re.compile(r"^(?=.*\d)[A-Z0-9]{12}$")
+# A public id may have no digit (one in fifty): typed in capitals, twelve letters are read as one.
+PUBLIC_ID_LETTERS_RE = re.compile(r"^[A-Z]{12}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LAST4_RE = re.compile(r"^\d{4}$")
 AMOUNT_RE = re.compile(r"^\d{1,12}(\.\d{1,3})?$")
@@ -145,7 +147,7 @@ def _operator(name: str, value: str, word: str, statuses: dict[str, str]) -> Ter
 def _free(word: str) -> Term:
     if ID_RE.match(word):
         return Term("id", word)
-    if PUBLIC_ID_RE.match(word.upper()):
+    if PUBLIC_ID_RE.match(word.upper()) or PUBLIC_ID_LETTERS_RE.match(word):
         return Term("public_id", word.upper())
     if EMAIL_RE.match(word):
         return Term("email", word)

@@ -29,7 +29,8 @@ def test_provider_ids_keep_their_prefix(word):
 def test_public_id_is_upper_cased_and_exact():
     term = one("ab12cd34ef56")
     assert (term.kind, term.value) == ("public_id", "AB12CD34EF56")
-    assert one("ABCDEFGHIJKL").kind == "text"  # no digit: a word, not an id
+    assert one("ABCDEFGHIJKL").kind == "public_id"  # no digit, typed in capitals as staff read it out
+    assert one("abcdefghijkl").kind == "text"  # no digit, lower case: a word
 
 
 def test_email_free_and_operator():
