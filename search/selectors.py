@@ -5,7 +5,6 @@ Free text, emails, public ids and cus_ ids reuse the customers and transactions 
 (merchant, …) indexes serve (common/migrations/0003_global_search_indexes.py). A term that cannot describe a
 kind (amount: on customers, a ch_ id on customers) leaves that kind out of the results."""
 
-from dataclasses import dataclass, field
 from datetime import datetime, time
 from decimal import Decimal
 from functools import cache
@@ -181,13 +180,6 @@ def _combine(parts) -> Q | None:
             return None
         combined &= part
     return combined
-
-
-@dataclass
-class Found:
-    customers: object = None  # a queryset, or None when the query cannot describe customers
-    transactions: object = None
-    notes: list[str] = field(default_factory=list)
 
 
 def customers_for(query: Query, merchant):
