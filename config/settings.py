@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "audit",
     "merchant_settings",  # top level: Settings pages and the history import (above providers)
     "exports",  # top level: CSV exports of the lists (reads customers, transactions, purchases, audit)
+    "search",  # top level: the global search (reads customers, transactions and providers)
 ]
 # The sandbox (embedded provider, Stripe-shaped builders, simulations, pay page, seed_demo) serves only the
 # demo and the tests: off in production, so no merchant there can reach a provider that moves no money.

@@ -22,6 +22,7 @@ urlpatterns = [
     path("webhooks/stripe/<slug:merchant_slug>/", provider_views.stripe_webhook, name="stripe-webhook"),
     path("", include("audit.urls")),
     path("settings/", include("merchant_settings.urls")),
+    path("search/", include("search.urls")),
     path("", include("access.urls")),
     path("", include("exports.urls")),
     path("webhooks/telegram/<slug:merchant_slug>/", telegram_webhook, name="telegram-webhook"),

@@ -9,36 +9,30 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
-import common.lookups  # noqa: F401 - registers __ilike_contains
+from customers import filters as customer_filters
 from customers.models import Customer
 
 from .models import Transaction
 
 SEARCH_MAX_LENGTH = 200
-MIN_SUBSTRING_LENGTH = 3  # pg_trgm indexes need three characters
-EMAIL_CUSTOMERS_MAX = 100
+CUSTOMERS_MAX = 100
 PROVIDER_ID_RE = re.compile(r"^(ch|py|re|dp|pi|pyr|du|txn)_[A-Za-z0-9_]+$")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def search_q(term: str, merchant=None) -> Q:
-    """A provider id (ch_, py_, re_, dp_, pi_ ...) or a full email matches exactly; else part of an email.
+    """A provider id (ch_, py_, re_, dp_, pi_ ...) matches exactly; anything else finds the customers the
+    customers list would (`customers.filters.search_q`: public id, email, cus_ id, name or email fragment,
+    short prefixes) and then their transactions.
 
-    The email paths also name the customer's merchant: the email indexes lead with merchant_id, and without it
-    PostgreSQL scans every customer to find one email."""
+    The customers come first, one indexed query capped at CUSTOMERS_MAX: "customer_id IN (…)" then walks
+    (customer, occurred_at) in order and stops after a page, where a join would sort all of a big customer's
+    transactions, or walk the merchant's whole table to find a rare name."""
     term = term.strip()
-    same_merchant = Q(customer__merchant=merchant) if merchant is not None else Q()
     if PROVIDER_ID_RE.match(term):
         return Q(provider_id=term)
-    if EMAIL_RE.match(term):
-        # The customer(s) first: "customer_id IN (…)" then walks (customer, occurred_at) in order and stops
-        # after a page, where a join would sort all of a big customer's transactions.
-        customers = Customer.objects.filter(merchant=merchant, email__iexact=term)
-        return Q(customer_id__in=list(customers.values_list("pk", flat=True)[:EMAIL_CUSTOMERS_MAX]))
-    if len(term) < MIN_SUBSTRING_LENGTH:
-        # Too short for the trigram index on email: emails that start with it (customer_email_prefix index).
-        return same_merchant & Q(customer__email__istartswith=term)
-    return Q(customer__email__ilike_contains=term) | Q(provider_id=term)
+    customers = Customer.objects.filter(merchant=merchant).filter(customer_filters.search_q(term, merchant))
+    ids = list(customers.order_by().values_list("pk", flat=True)[:CUSTOMERS_MAX])
+    return Q(customer_id__in=ids)
 
 
 def start_of_day(day) -> datetime:
@@ -53,7 +47,7 @@ class TransactionFilter(django_filters.FilterSet):
         widget=forms.TextInput(
             attrs={
                 "type": "search",
-                "placeholder": "Customer email or ch_ / re_ / dp_ id",
+                "placeholder": "Customer name, email, ID or ch_ / re_ / dp_ id",
                 "autocomplete": "off",
                 "aria-label": "Search transactions",
             }

@@ -83,8 +83,18 @@
     }
   });
 
+  function isTyping(target) {
+    if (!target || !target.closest) return false;
+    return Boolean(target.isContentEditable || target.closest("input, textarea, select, [contenteditable]"));
+  }
+
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") closeModal();
+    // "/" focuses the navigation's search box, except while typing in a field or with a modifier held.
+    if (event.key === "/" && !event.ctrlKey && !event.metaKey && !event.altKey && !isTyping(event.target)) {
+      var box = document.getElementById("nav-search-q");
+      if (box) { event.preventDefault(); box.focus(); box.select(); }
+    }
   });
 
   document.addEventListener("input", function (event) {
