@@ -130,6 +130,8 @@ def main():
         "search by public id": sample.public_id,
         "search by provider id": sample.provider_customer_id,
     }
+    # The list's per-customer totals (spend, payments, refunds, disputes, default method) are part of every
+    # customers case; the oldest-first page holds customers with full histories, the search counts are capped.
     cases = [("customers list", "/customers/", None, 100)]
     cases += [
         (f"customers {label}", f"/customers/?q={value}", f"/admin/customers/customer/?q={value}", 100)
@@ -149,6 +151,10 @@ def main():
         ("transactions search txn id", f"/transactions/?q={txn.provider_id}", None, 150),
         ("transactions search email", f"/transactions/?q={sample.email}", None, 150),
         ("transactions blocked detail", "/transactions/?blocked=yes", None, 150),
+    ]
+    cases += [
+        ("customers list with the whale (search)", f"/customers/?q={whale.public_id}", None, 100),
+        ("customers search count capped (name)", "/customers/?q=ann", None, 100),
     ]
     page = f"/customers/{whale.public_id}/"
     hx = {"HX-Request": "true"}
