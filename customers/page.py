@@ -22,7 +22,8 @@ from transactions.rules import with_formal_dispute
 
 from .models import BlockEvent, Customer, CustomerIdentifier, PaymentMethod, ProviderKind
 
-TABS = ("details", "stats", "info", "activity")
+TABS = ("details", "transactions", "stats", "info", "activity")
+TRANSACTIONS_PAGE_SIZE = 30
 PRODUCTS_PAGE_SIZE = 10
 PRODUCT_TRANSACTIONS_PAGE_SIZE = 20
 ACTIVITY_PAGE_SIZE = 25
@@ -60,6 +61,24 @@ def last_transaction(customer: Customer) -> Transaction | None:
         .order_by("-occurred_at", "-id")
         .first()
     )
+
+
+# Transactions tab ---------------------------------------------------------------------------------------
+
+
+def customer_transactions(customer: Customer, *, request):
+    """The filter form and one keyset page of the customer's transactions, newest first (1 query: the
+    (customer, occurred_at, id) index walks in order and stops after a page, even for a whale)."""
+    from common.pagination import Keyset, keyset_paginate
+
+    from .filters import CustomerTransactionFilter
+
+    base = Transaction.objects.filter(customer=customer).select_related("purchase__product", "dispute")
+    filterset = CustomerTransactionFilter(request.GET or None, queryset=base, request=request)
+    page = keyset_paginate(
+        filterset.qs, request, Keyset("occurred_at", descending=True), per_page=TRANSACTIONS_PAGE_SIZE
+    )
+    return filterset, page
 
 
 # Stats tab ----------------------------------------------------------------------------------------------
