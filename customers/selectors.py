@@ -71,7 +71,9 @@ def _totals_by_customer(ids: list[int]) -> dict[int, CustomerTotals]:
     """ONE aggregate query keyed by customer id: per (customer, currency) the successful charges (amount and
     count), the succeeded refunds (amount and count) and the chargebacks (a dispute's money row). Every
     column it reads is in txn_customer_stats_idx (customer, currency, kind, status, occurred_at, amount), so
-    PostgreSQL answers with an index-only scan of just these customers' rows (a whale's 10,000 included)."""
+    PostgreSQL can answer with an index-only scan of just these customers' rows (a whale's 10,000 included;
+    counts are of `amount`, not `id`, which the index does not hold). On a 20k-customer seed the planner
+    still picks the plain customer index (the rows are clustered by customer): ~11 ms for the 25 heaviest."""
     K, S = Transaction.Kind, Transaction.Status
     charge = Q(kind=K.CHARGE, status__in=Transaction.SUCCESSFUL_STATUSES)
     refund = Q(kind=K.REFUND, status=S.SUCCEEDED)
@@ -80,10 +82,10 @@ def _totals_by_customer(ids: list[int]) -> dict[int, CustomerTotals]:
         .values("customer_id", "currency")
         .annotate(
             spend=Sum("amount", filter=charge, default=0),
-            payments=Count("id", filter=charge),
+            payments=Count("amount", filter=charge),
             refunded=Sum("amount", filter=refund, default=0),
-            refunds=Count("id", filter=refund),
-            disputes=Count("id", filter=Q(kind=K.CHARGEBACK)),
+            refunds=Count("amount", filter=refund),
+            disputes=Count("amount", filter=Q(kind=K.CHARGEBACK)),
         )
         .order_by()
     )
