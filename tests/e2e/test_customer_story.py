@@ -4,8 +4,8 @@
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import expect
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests import factories
 from transactions.models import Transaction
