@@ -15,6 +15,7 @@ from django.db.models.functions import TruncMonth
 
 from access.models import AccessGrant
 from audit.models import AuditEvent
+from common.money import format_money
 from providers.models import ProviderEvent
 from purchases.models import Purchase
 from transactions.models import Dispute, Note, Transaction
@@ -318,6 +319,11 @@ def _txn_activity_kind(t: Transaction) -> str:
     return next((k for k, kinds in _TXN_KINDS.items() if t.kind in kinds), "payments")
 
 
+def _txn_sentence(t: Transaction) -> str:
+    """ "Charge of €49.00 succeeded", "Refund of €15.00 failed"."""
+    return f"{t.get_kind_display()} of {format_money(t.amount, t.currency)} {t.get_status_display().lower()}"
+
+
 def _transactions(customer, kind, before, n):
     # The stream prints only the product's name: one joined column, not two more model instances per row.
     qs = Transaction.objects.filter(customer=customer).annotate(product_name=F("purchase__product__name"))
@@ -329,7 +335,7 @@ def _transactions(customer, kind, before, n):
         ActivityItem(
             t.occurred_at,
             _txn_activity_kind(t),
-            f"{t.get_kind_display()} {t.get_status_display().lower()}",
+            _txn_sentence(t),
             t,
         )
         for t in qs.order_by("-occurred_at", "-id")[:n]
@@ -353,7 +359,8 @@ def _provider_events(customer, kind, before, n):
 
 
 def _audit_events(customer, before, n):
-    qs = AuditEvent.objects.filter(customer=customer).select_related("actor")
+    # A note is shown once, as the note: its "note.add" audit event would repeat it.
+    qs = AuditEvent.objects.filter(customer=customer).exclude(action="note.add").select_related("actor")
     if before:
         qs = qs.filter(created_at__lte=before)
     return [

@@ -173,3 +173,25 @@ def test_a_note_needs_the_csrf_token(owner, customer):
 
     assert response.status_code == 403 and "CSRF" in response.text
     assert not Note.objects.exists()
+
+
+def test_activity_reads_a_payment_as_a_sentence(owner_client, customer):
+    factories.TransactionFactory(customer=customer, amount=4900, currency="eur")
+
+    html = owner_client.get(reverse("customers:detail", args=[customer.public_id]), {"tab": "activity"}).text
+
+    assert "Charge of €49.00 succeeded" in html
+
+
+def test_a_transaction_note_appears_once_in_activity_not_again_as_its_audit_event(
+    owner_client, owner, customer
+):
+    from transactions.services import note_create
+
+    txn = factories.TransactionFactory(customer=customer)
+    note_create(actor=owner, now=timezone.now(), txn=txn, body="Bank confirmed the refund")
+
+    html = owner_client.get(reverse("customers:detail", args=[customer.public_id]), {"tab": "activity"}).text
+
+    assert html.count("Bank confirmed the refund") == 1
+    assert "timeline-staff" not in html  # no "note.add" staff row beside the note
