@@ -163,6 +163,8 @@ def main():
         for tab in ("details", "stats", "info", "activity")
     ]
     cases += [
+        ("whale tab transactions", f"{page}transactions/", None, 150),
+        ("whale tab transactions type=refund", f"{page}transactions/?type=REFUND", None, 150),
         ("whale tab stats (htmx partial)", f"{page}?tab=stats", None, 150),
         ("whale products (partial)", f"{page}products/", None, 150),
         ("whale payment methods (partial)", f"{page}payment-methods/", None, 150),
