@@ -131,6 +131,8 @@ def main():
         "search by public id": sample.public_id,
         "search by provider id": sample.provider_customer_id,
     }
+    # The list's per-customer totals (spend, payments, refunds, disputes, default method) are part of every
+    # customers case; the oldest-first page holds customers with full histories, the search counts are capped.
     cases = [("customers list", "/customers/", None, 100)]
     cases += [
         (f"customers {label}", f"/customers/?q={value}", f"/admin/customers/customer/?q={value}", 100)
@@ -204,6 +206,10 @@ def main():
         (f"search {label}", "/search/?" + urlencode({"q": value}), None, 150)
         for label, value in search_forms.items()
     ]
+    cases += [
+        ("customers list with the whale (search)", f"/customers/?q={whale.public_id}", None, 100),
+        ("customers search count capped (name)", "/customers/?q=ann", None, 100),
+    ]
     page = f"/customers/{whale.public_id}/"
     hx = {"HX-Request": "true"}
     cases += [
@@ -211,6 +217,8 @@ def main():
         for tab in ("details", "stats", "info", "activity")
     ]
     cases += [
+        ("whale tab transactions", f"{page}transactions/", None, 150),
+        ("whale tab transactions type=refund", f"{page}transactions/?type=REFUND", None, 150),
         ("whale tab stats (htmx partial)", f"{page}?tab=stats", None, 150),
         ("whale products (partial)", f"{page}products/", None, 150),
         ("whale payment methods (partial)", f"{page}payment-methods/", None, 150),

@@ -2,18 +2,24 @@
 otherwise); reads come from customers/page.py. A partial asked without HTMX renders the whole page, so each
 link works without JavaScript."""
 
+import json
+
 from django import forms
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from common.params import AwareDateTimeField, PageForm, QueryForm, query_params
+from common.filtering import ignored_filter_notes, tidy_url
+from common.params import AwareDateTimeField, CursorForm, PageForm, QueryForm, query_params
 from common.views import get_for_merchant, merchant_required
 from purchases.models import Purchase
+from transactions.services import NOTE_MAX_LENGTH, NoteInvalid, customer_note_create
 
 from . import page as selectors
+from .filters import CustomerTransactionFilter
 from .models import Customer, Identifier
 
 TEMPLATE = "customers/customer_detail.html"
+TXN_RESULTS_ID = "customer-txn-results"
 
 
 def _customer(request, public_id) -> Customer:
@@ -23,7 +29,11 @@ def _customer(request, public_id) -> Customer:
 class TabForm(QueryForm):
     """`?tab=` of the customer page; the Activity tab's `kind` and `before` (an "Older" cursor)."""
 
-    tab = forms.ChoiceField(choices=[(t, t) for t in selectors.TABS], required=False, initial="details")
+    # The Transactions tab has its own URL (customer_transactions): its keyset cursors would clash with
+    # the Activity tab's `before`.
+    tab = forms.ChoiceField(
+        choices=[(t, t) for t in selectors.TABS if t != "transactions"], required=False, initial="details"
+    )
     kind = forms.ChoiceField(
         choices=[("", "All"), *((k, k) for k in selectors.ACTIVITY_KINDS)], required=False
     )
@@ -48,6 +58,7 @@ def _tab_context(request, customer, tab: str) -> dict:
             customer, kind=request.query.get("kind") or "", before=request.query.get("before")
         )
         ctx["activity_kinds"] = selectors.ACTIVITY_KINDS
+        ctx["note_form"] = CustomerNoteForm()
     return ctx
 
 
@@ -58,6 +69,36 @@ def customer_detail(request, public_id):
     customer = _customer(request, public_id)
     tab = request.query.get("tab") or "details"
     ctx = {"customer": customer, **_tab_context(request, customer, tab)}
+    if request.htmx and not request.htmx.boosted:
+        return render(request, f"{TEMPLATE}#tabs", ctx)
+    ctx.update(selectors.header_context(customer))
+    ctx["products"] = selectors.products(customer)
+    ctx["payment_methods"] = selectors.payment_methods(customer)
+    return render(request, TEMPLATE, ctx)
+
+
+@merchant_required()
+@query_params(CustomerTransactionFilter, CursorForm)
+def customer_transactions(request, public_id):
+    """The Transactions tab: every transaction of the customer, filtered like the transactions list and
+    keyset-paged. HTMX gets the results (filter form) or the tabs card (tab link); without JS the page."""
+    customer = _customer(request, public_id)
+    filterset, page = selectors.customer_transactions(customer, request=request)
+    notes = ignored_filter_notes(filterset)
+    if filterset.inverted_range_note:
+        notes.append(filterset.inverted_range_note)
+    ctx = {
+        "customer": customer,
+        "tab": "transactions",
+        "tabs": selectors.TABS,
+        "filter": filterset,
+        "txn_page": page,
+        "notes": notes,
+    }
+    if request.htmx and request.htmx.target == TXN_RESULTS_ID:
+        response = render(request, f"{TEMPLATE}#transactions-results", ctx)
+        response["HX-Push-Url"] = tidy_url(request)
+        return response
     if request.htmx and not request.htmx.boosted:
         return render(request, f"{TEMPLATE}#tabs", ctx)
     ctx.update(selectors.header_context(customer))
@@ -137,3 +178,52 @@ def identifier_log(request, public_id, identifier_id):
     if request.htmx:
         return render(request, "customers/identifier_log_modal.html", ctx)
     return render(request, "customers/identifier_log.html", ctx)
+
+
+class CustomerNoteForm(forms.Form):
+    body = forms.CharField(
+        label="Add a note",
+        max_length=NOTE_MAX_LENGTH,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Visible to your team only"}),
+    )
+
+
+@merchant_required("note.add")
+def customer_note_add(request, public_id):
+    """POST a note about the customer (the Activity tab's form). HTMX gets the Activity tab back (the form
+    with its error, or the stream with the note); a plain post is redirected to the Activity tab."""
+    customer = _customer(request, public_id)
+    if request.method != "POST":  # the page with the Activity tab (and its note form) open; nothing changes
+        form = CustomerNoteForm()
+    else:
+        form = CustomerNoteForm(request.POST)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer_note_create(
+                actor=request.user, now=timezone.now(), customer=customer, body=form.cleaned_data["body"]
+            )
+            form = None
+        except NoteInvalid as exc:
+            form.add_error("body", str(exc))
+    if form is None and not request.htmx:
+        return redirect(f"{customer_url(customer)}?tab=activity")
+    request.query = {"tab": "activity", "kind": "", "before": None}
+    ctx = {"customer": customer, **_tab_context(request, customer, "activity")}
+    if form is not None and form.is_bound:
+        ctx["note_form"] = form
+    if request.htmx:
+        response = render(request, f"{TEMPLATE}#tabs", ctx)  # htmx swaps 2xx only: the error shows in place
+        if form is None:  # added: the toast (the tab shows the note)
+            response["HX-Trigger"] = json.dumps({"teller:toast": {"message": "Note added"}})
+        return response
+    ctx.update(selectors.header_context(customer))
+    ctx["products"] = selectors.products(customer)
+    ctx["payment_methods"] = selectors.payment_methods(customer)
+    return render(request, TEMPLATE, ctx, status=400 if form.is_bound else 200)
+
+
+def customer_url(customer) -> str:
+    from django.urls import reverse
+
+    return reverse("customers:detail", args=[customer.public_id])

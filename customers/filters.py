@@ -10,6 +10,7 @@ from django.db.models import Exists, OuterRef, Q
 
 import common.lookups  # noqa: F401 - registers __ilike_contains
 from purchases.models import Product, Purchase
+from transactions.filters import TransactionFilter
 
 from .models import Customer, CustomerIdentifier, Identifier, ProviderKind
 
@@ -145,3 +146,10 @@ class CustomerFilter(django_filters.FilterSet):
     def is_filtered(self) -> bool:
         data = self.valid_data()
         return any(data.get(name) for name in ("q", "product", "provider", "access_code", "blocked"))
+
+
+class CustomerTransactionFilter(TransactionFilter):
+    """The customer page's Transactions tab: the transactions list's filters (type, status, method, date
+    range, blocked detail) without its search, which finds customers, not rows of one customer."""
+
+    q = None

@@ -14,7 +14,8 @@ from django.db.models import Case, Count, F, Max, Min, OuterRef, Q, Subquery, Su
 from django.db.models.functions import TruncMonth
 
 from access.models import AccessGrant
-from audit.models import AuditEvent
+from audit.models import AuditAction, AuditEvent
+from common.money import format_money
 from providers.models import ProviderEvent
 from purchases.models import Purchase
 from transactions.models import Dispute, Note, Transaction
@@ -22,7 +23,8 @@ from transactions.rules import with_formal_dispute
 
 from .models import BlockEvent, Customer, CustomerIdentifier, PaymentMethod, ProviderKind
 
-TABS = ("details", "stats", "info", "activity")
+TABS = ("details", "transactions", "stats", "info", "activity")
+TRANSACTIONS_PAGE_SIZE = 30
 PRODUCTS_PAGE_SIZE = 10
 PRODUCT_TRANSACTIONS_PAGE_SIZE = 20
 ACTIVITY_PAGE_SIZE = 25
@@ -60,6 +62,24 @@ def last_transaction(customer: Customer) -> Transaction | None:
         .order_by("-occurred_at", "-id")
         .first()
     )
+
+
+# Transactions tab ---------------------------------------------------------------------------------------
+
+
+def customer_transactions(customer: Customer, *, request):
+    """The filter form and one keyset page of the customer's transactions, newest first (1 query: the
+    (customer, occurred_at, id) index walks in order and stops after a page, even for a whale)."""
+    from common.pagination import Keyset, keyset_paginate
+
+    from .filters import CustomerTransactionFilter
+
+    base = Transaction.objects.filter(customer=customer).select_related("purchase__product", "dispute")
+    filterset = CustomerTransactionFilter(request.GET or None, queryset=base, request=request)
+    page = keyset_paginate(
+        filterset.qs, request, Keyset("occurred_at", descending=True), per_page=TRANSACTIONS_PAGE_SIZE
+    )
+    return filterset, page
 
 
 # Stats tab ----------------------------------------------------------------------------------------------
@@ -299,6 +319,11 @@ def _txn_activity_kind(t: Transaction) -> str:
     return next((k for k, kinds in _TXN_KINDS.items() if t.kind in kinds), "payments")
 
 
+def _txn_sentence(t: Transaction) -> str:
+    """ "Charge of €49.00 succeeded", "Refund of €15.00 failed"."""
+    return f"{t.get_kind_display()} of {format_money(t.amount, t.currency)} {t.get_status_display().lower()}"
+
+
 def _transactions(customer, kind, before, n):
     # The stream prints only the product's name: one joined column, not two more model instances per row.
     qs = Transaction.objects.filter(customer=customer).annotate(product_name=F("purchase__product__name"))
@@ -310,7 +335,7 @@ def _transactions(customer, kind, before, n):
         ActivityItem(
             t.occurred_at,
             _txn_activity_kind(t),
-            f"{t.get_kind_display()} {t.get_status_display().lower()}",
+            _txn_sentence(t),
             t,
         )
         for t in qs.order_by("-occurred_at", "-id")[:n]
@@ -334,7 +359,9 @@ def _provider_events(customer, kind, before, n):
 
 
 def _audit_events(customer, before, n):
-    qs = AuditEvent.objects.filter(customer=customer).select_related("actor")
+    # A note is shown once, as the note: its "note.add" audit event would repeat it.
+    qs = AuditEvent.objects.filter(customer=customer).exclude(action=AuditAction.NOTE_ADD)
+    qs = qs.select_related("actor")
     if before:
         qs = qs.filter(created_at__lte=before)
     return [

@@ -7,6 +7,8 @@ urlpatterns = [
     path("", views.customer_list, name="list"),
     path("<str:public_id>/", detail_views.customer_detail, name="detail"),
     # Customer page partials (HTMX; each renders the whole page without JS).
+    path("<str:public_id>/transactions/", detail_views.customer_transactions, name="detail-transactions"),
+    path("<str:public_id>/notes/", detail_views.customer_note_add, name="note-add"),
     path("<str:public_id>/header/", detail_views.customer_header, name="detail-header"),
     path("<str:public_id>/products/", detail_views.customer_products, name="detail-products"),
     path(

@@ -221,7 +221,7 @@ def test_activity_merges_every_source_newest_first(owner_client, merchant, owner
             "customer.subscription.updated",
             "Blocked Visa",
             "Subscription cancel",
-            "Charge succeeded",
+            "Charge of €19.99 succeeded",
         )
     ]
     assert positions == sorted(positions)
@@ -248,7 +248,7 @@ def test_activity_filters_by_kind(owner_client, merchant, owner, customer):
 
     html = _page(owner_client, customer, tab="activity", kind="staff").content.decode()
 
-    assert "Subscription cancel" in html and "Charge succeeded" not in html
+    assert "Subscription cancel" in html and "Charge of €19.99 succeeded" not in html
 
 
 def test_activity_paginates_with_an_older_link(owner_client, merchant, owner):
