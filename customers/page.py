@@ -21,6 +21,7 @@ from purchases.models import Purchase
 from transactions.models import Dispute, Note, Transaction
 from transactions.rules import with_formal_dispute
 
+from .activity import block_sentence, event_sentence, fold_notifications, staff_sentence
 from .models import BlockEvent, Customer, CustomerIdentifier, PaymentMethod, ProviderKind
 
 TABS = ("details", "transactions", "stats", "info", "activity")
@@ -291,6 +292,7 @@ class ActivityItem:
     obj: object
     actor: object = None
     detail: str = ""
+    children: list = field(default_factory=list)  # provider notifications folded under this item
 
 
 ACTIVITY_KINDS = {
@@ -354,18 +356,21 @@ def _provider_events(customer, kind, before, n):
     items = []
     for e in qs.order_by("-received_at", "-id")[:n]:
         sub = e.type.startswith("customer.subscription.")
-        items.append(ActivityItem(e.received_at, "subscriptions" if sub else "notifications", e.type, e))
+        kind = "subscriptions" if sub else "notifications"
+        items.append(ActivityItem(e.received_at, kind, event_sentence(e), e))
     return items
 
 
 def _audit_events(customer, before, n):
-    # A note is shown once, as the note: its "note.add" audit event would repeat it.
-    qs = AuditEvent.objects.filter(customer=customer).exclude(action=AuditAction.NOTE_ADD)
+    # A note is shown once, as the note, and a block once, as the block log's row: their audit events would
+    # repeat them.
+    repeated = (AuditAction.NOTE_ADD, AuditAction.IDENTIFIER_BLOCK, AuditAction.IDENTIFIER_UNBLOCK)
+    qs = AuditEvent.objects.filter(customer=customer).exclude(action__in=repeated)
     qs = qs.select_related("actor")
     if before:
         qs = qs.filter(created_at__lte=before)
     return [
-        ActivityItem(a.created_at, "staff", a.action, a, actor=a.actor, detail=a.target_repr)
+        ActivityItem(a.created_at, "staff", staff_sentence(a), a, actor=a.actor, detail=a.target_repr)
         for a in qs.order_by("-created_at", "-id")[:n]
     ]
 
@@ -379,7 +384,7 @@ def _block_events(customer, before, n):
         ActivityItem(
             b.created_at,
             "blocks",
-            f"{b.get_action_display()} {b.identifier}",
+            block_sentence(b),
             b,
             actor=b.actor,
             detail=b.get_reason_display() or b.reason_text,
@@ -424,12 +429,12 @@ def activity(
         items += _notes(customer, before, n + 1)
     items.sort(key=lambda i: i.at, reverse=True)
     if len(items) <= n:
-        return {"items": items, "has_older": False, "older_before": None, "kind": kind}
+        return {"items": fold_notifications(items), "has_older": False, "older_before": None, "kind": kind}
     boundary = items[n].at
     page = [i for i in items[:n] if i.at > boundary]
     if not page:  # more than n rows in one instant: show n of them and move past that instant
         page, boundary = items[:n], boundary - timedelta(microseconds=1)
-    return {"items": page, "has_older": True, "older_before": boundary, "kind": kind}
+    return {"items": fold_notifications(page), "has_older": True, "older_before": boundary, "kind": kind}
 
 
 # Products -----------------------------------------------------------------------------------------------

@@ -136,6 +136,7 @@ def _snapshot(purchase: Purchase) -> dict:
         "status": purchase.status,
         "cancel_at_period_end": purchase.cancel_at_period_end,
         "ended_at": purchase.ended_at.isoformat() if purchase.ended_at else None,
+        "cancel_at": purchase.cancel_at.isoformat() if purchase.cancel_at else None,
     }
 
 

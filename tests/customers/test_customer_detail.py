@@ -219,7 +219,7 @@ def test_activity_merges_every_source_newest_first(owner_client, merchant, owner
         for s in (
             "Called the bank",
             "customer.subscription.updated",
-            "Blocked Visa",
+            "Blocked card Visa",
             "Subscription cancel",
             "Charge of €19.99 succeeded",
         )
