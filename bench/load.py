@@ -163,7 +163,13 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=60, help="seconds of load (default 60)")
     parser.add_argument("--users", type=int, default=20, help="simulated staff (default 20)")
     parser.add_argument("--rate", type=float, default=300, help="webhook events/s (default 300)")
-    parser.add_argument("--webhook-users", type=int, default=0, help="senders (default: rate / 10)")
+    parser.add_argument(
+        "--webhook-users",
+        type=int,
+        default=0,
+        help="webhook senders (default rate / 10). Each sends one event every senders / rate s, so the "
+        "rate holds only while a response takes less; the achieved rate is printed",
+    )
     parser.add_argument("--spawn-rate", type=float, default=10, help="users started per second")
     parser.add_argument("--server-workers", type=int, default=3)
     parser.add_argument("--merchant", default="bulk")
