@@ -50,11 +50,12 @@ def test_a_one_time_purchase_is_canceled_immediately_and_locally(
     assert purchase.canceled_at is not None and purchase.ended_at is not None
     event = AuditEvent.objects.get(action="purchase.cancel")
     assert event.data == {
-        "before": {"status": "ACTIVE", "cancel_at_period_end": False, "ended_at": None},
+        "before": {"status": "ACTIVE", "cancel_at_period_end": False, "ended_at": None, "cancel_at": None},
         "after": {
             "status": "CANCELED",
             "cancel_at_period_end": False,
             "ended_at": purchase.ended_at.isoformat(),
+            "cancel_at": None,
         },
         "when": "IMMEDIATELY",
     }
