@@ -13,6 +13,7 @@ class AttentionKind(models.TextChoices):
     DISPUTE = "DISPUTE", "Dispute due"
     REPAYMENT = "REPAYMENT", "Repayment link expiring"
     BLOCKED_PAYMENT = "BLOCKED_PAYMENT", "Paid with a blocked detail"
+    LINKED_CUSTOMER = "LINKED_CUSTOMER", "Linked to a blocked customer"
 
 
 class AttentionClaim(models.Model):

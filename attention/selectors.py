@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.urls import reverse
 
 from access.selectors import removals_pending
+from customers.selectors import customers_linked_to_blocked
 from merchants.permissions import has_permission
 from providers.selectors import events_needing_attention
 from refunds.selectors import credits_pending, repayment_links_expiring
@@ -184,6 +185,21 @@ def _blocked_payments(merchant, now, membership, limit):
         )
 
 
+def _linked_customers(merchant, now, membership, limit):
+    for customer in customers_linked_to_blocked(merchant)[:limit]:
+        href = _customer_url(customer)
+        yield Row(
+            AttentionKind.LINKED_CUSTOMER,
+            str(customer.pk),
+            customer.name or customer.email or customer.public_id,
+            "Shares a card or an email with a blocked customer",
+            customer.first_purchase_at,
+            href,
+            Action("Open customer", href),
+            customer,
+        )
+
+
 SOURCES = {
     AttentionKind.REMOVAL: _removals,
     AttentionKind.CREDIT: _credits,
@@ -191,6 +207,7 @@ SOURCES = {
     AttentionKind.DISPUTE: _disputes,
     AttentionKind.REPAYMENT: _repayments,
     AttentionKind.BLOCKED_PAYMENT: _blocked_payments,
+    AttentionKind.LINKED_CUSTOMER: _linked_customers,
 }
 
 # The queryset behind each kind, for the navigation's count (ids only, no joins).
@@ -203,6 +220,7 @@ COUNTERS = {
         merchant, now, within=REPAYMENT_WITHIN
     ),
     AttentionKind.BLOCKED_PAYMENT: lambda merchant, now: blocked_detail_payments(merchant),
+    AttentionKind.LINKED_CUSTOMER: lambda merchant, now: customers_linked_to_blocked(merchant),
 }
 
 
@@ -235,7 +253,7 @@ def attention_rows(*, merchant, membership, now: datetime, kind: str = "", mine=
 
 def attention_count(merchant, now: datetime, *, cap: int = NAV_CAP) -> int:
     """How many rows the queue has, up to cap + 1 (the navigation shows "99+"): one id-only query of at
-    most cap + 1 ids per kind, always all six (the same statements on every page)."""
+    most cap + 1 ids per kind, always all of them (the same statements on every page)."""
     total = 0
     for counter in COUNTERS.values():
         total += len(list(counter(merchant, now).order_by().values_list("id", flat=True)[: cap + 1]))

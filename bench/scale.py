@@ -153,6 +153,7 @@ def main():
         # The "Needs attention" queue: six bounded reads off partial indexes + the claims, and the nav count.
         ("attention queue", "/attention/", None, 150),
         ("attention queue kind=blocked payment", "/attention/?kind=BLOCKED_PAYMENT", None, 150),
+        ("attention queue kind=linked customer", "/attention/?kind=LINKED_CUSTOMER", None, 150),
     ]
     # The global search (/search/): one case per query form. An exact id that names one object answers with
     # a redirect (measured as such); the rest render the grouped results page.

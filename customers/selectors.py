@@ -26,3 +26,27 @@ def customer_list(*, request) -> tuple[CustomerFilter, KeysetPage]:
     keyset = Keyset("first_purchase_at", descending=not filterset.is_oldest_first)
     page = keyset_paginate(filterset.qs, request, keyset, per_page=CUSTOMER_LIST_PAGE_SIZE)
     return filterset, page
+
+
+BLOCKED_SCAN = 200  # blocked customers looked at per read (blocked customers are rare: partial index)
+
+
+def customers_linked_to_blocked(merchant):
+    """Customers not blocked who share a card fingerprint or an email with a blocked customer (a queryset).
+
+    Starts from at most BLOCKED_SCAN blocked customers (`customer_blocked_since` on PostgreSQL), their card
+    and email details, then the other customers linked to those details. Telegram accounts are not read."""
+    from .models import CustomerIdentifier, Identifier
+
+    blocked = (
+        Customer.objects.for_merchant(merchant).filter(is_blocked=True).order_by().values("id")[:BLOCKED_SCAN]
+    )
+    shared = CustomerIdentifier.objects.filter(
+        customer_id__in=blocked, identifier__kind__in=(Identifier.Kind.CARD, Identifier.Kind.EMAIL)
+    ).values("identifier_id")
+    return (
+        Customer.objects.for_merchant(merchant)
+        .filter(is_blocked=False, identifier_links__identifier_id__in=shared)
+        .distinct()
+        .order_by("-first_purchase_at", "-id")
+    )

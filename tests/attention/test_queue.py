@@ -13,6 +13,7 @@ from attention.models import AttentionClaim, AttentionKind
 from attention.selectors import attention_count, attention_rows
 from attention.services import AlreadyClaimed, attention_claim, attention_release
 from audit.models import AuditEvent
+from customers.models import Customer
 from merchants.models import Membership
 from providers.models import ProviderEvent
 from refunds.models import Credit, Repayment
@@ -80,6 +81,15 @@ def make_blocked_payment(merchant):
     return txn, lambda: Transaction.objects.filter(pk=txn.pk).update(status=Transaction.Status.REFUNDED)
 
 
+def make_linked_customer(merchant):
+    blocked = factories.CustomerFactory(merchant=merchant, is_blocked=True)
+    link = factories.CustomerIdentifierFactory(customer=blocked)
+    linked = factories.CustomerIdentifierFactory(
+        customer__merchant=merchant, identifier=link.identifier
+    ).customer
+    return linked, lambda: Customer.objects.filter(pk=linked.pk).update(is_blocked=True)
+
+
 MAKERS = {
     AttentionKind.REMOVAL: make_removal,
     AttentionKind.CREDIT: make_credit,
@@ -87,6 +97,7 @@ MAKERS = {
     AttentionKind.DISPUTE: make_dispute,
     AttentionKind.REPAYMENT: make_repayment,
     AttentionKind.BLOCKED_PAYMENT: make_blocked_payment,
+    AttentionKind.LINKED_CUSTOMER: make_linked_customer,
 }
 
 
@@ -115,6 +126,8 @@ def test_rows_that_do_not_need_attention_stay_out(merchant, manager):
     )
     factories.TransactionFactory(customer__merchant=merchant)  # not a blocked detail
     factories.ProviderEventFactory(merchant=merchant, status=ProviderEvent.Status.PROCESSED)
+    shared = factories.CustomerIdentifierFactory(customer__merchant=merchant)  # shared, nobody blocked
+    factories.CustomerIdentifierFactory(customer__merchant=merchant, identifier=shared.identifier)
     assert rows_for(manager, merchant) == []
 
 
@@ -267,5 +280,5 @@ def test_query_count_is_the_same_with_1_or_20_rows_per_kind(merchant, manager, m
         for _ in range(19):
             make(merchant)
     twenty = _queries(manager_client)
-    assert len(rows_for(manager, merchant)) == 120
+    assert len(rows_for(manager, merchant)) == 20 * len(MAKERS)
     assert len(twenty) == len(one)
