@@ -127,6 +127,14 @@ class AccessGrant(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["purchase", "chat", "account"], name="access_grant_unique"),
         ]
+        indexes = [
+            # Only removals not done yet: the "Needs attention" queue reads them oldest first.
+            models.Index(
+                fields=["merchant", "revoke_requested_at", "id"],
+                condition=models.Q(status="REVOKE_PENDING"),
+                name="access_grant_pending_idx",
+            ),
+        ]
 
     def __str__(self):
         status = self.get_status_display()

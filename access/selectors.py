@@ -170,3 +170,15 @@ def chat_overview(chat: TelegramChat) -> dict:
         "unlinked": unlinked,
         "waiting_count": len(waiting) + len(unlinked),
     }
+
+
+def removals_pending(merchant):
+    """Removals not done yet (REVOKE_PENDING, with the last error), oldest request first (a queryset).
+
+    For the "Needs attention" queue; the partial index `access_grant_pending_idx` holds only these rows."""
+    return (
+        AccessGrant.objects.for_merchant(merchant)
+        .filter(status=AccessGrant.Status.REVOKE_PENDING)
+        .select_related("purchase__customer", "purchase__product", "chat", "account")
+        .order_by("revoke_requested_at", "id")
+    )

@@ -20,6 +20,8 @@ class AuditAction(models.TextChoices):
     ACCESS_CODE_DELETE = "access_code.delete", "Access code deleted"
     ACCESS_CODE_GENERATE = "access_code.generate", "Access codes generated"
     ACCESS_CODE_REDEEM = "access_code.redeem", "Access code redeemed"
+    ATTENTION_CLAIM = "attention.claim", "Needs attention row taken"
+    ATTENTION_RELEASE = "attention.release", "Needs attention row released"
     CREDIT_BLOCK_ALL_FAIL = "credit.block_all_fail", "Block all after a credit failed"
     CREDIT_CREATE = "credit.create", "Credit requested"
     CREDIT_FAIL = "credit.fail", "Credit failed"

@@ -152,6 +152,10 @@ def main():
         ("transactions search txn id", f"/transactions/?q={txn.provider_id}", None, 150),
         ("transactions search email", f"/transactions/?q={sample.email}", None, 150),
         ("transactions blocked detail", "/transactions/?blocked=yes", None, 150),
+        # The "Needs attention" queue: six bounded reads off partial indexes + the claims, and the nav count.
+        ("attention queue", "/attention/", None, 150),
+        ("attention queue kind=blocked payment", "/attention/?kind=BLOCKED_PAYMENT", None, 150),
+        ("attention queue kind=linked customer", "/attention/?kind=LINKED_CUSTOMER", None, 150),
     ]
     # The global search (/search/): one case per query form. An exact id that names one object answers with
     # a redirect (measured as such); the rest render the grouped results page.

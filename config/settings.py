@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "merchant_settings",  # top level: Settings pages and the history import (above providers)
     "exports",  # top level: CSV exports of the lists (reads customers, transactions, purchases, audit)
     "search",  # top level: the global search (reads customers, transactions and providers)
+    "attention",  # top level: the "Needs attention" queue (reads the domain apps and providers)
 ]
 # The sandbox (embedded provider, Stripe-shaped builders, simulations, pay page, seed_demo) serves only the
 # demo and the tests: off in production, so no merchant there can reach a provider that moves no money.
@@ -96,6 +97,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "merchants.context_processors.merchant",
                 "transactions.context_processors.disputes",
+                "attention.context_processors.attention",
             ],
             "builtins": ["common.templatetags.money"],
         },

@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("audit.urls")),
     path("settings/", include("merchant_settings.urls")),
     path("search/", include("search.urls")),
+    path("attention/", include("attention.urls")),
     path("", include("access.urls")),
     path("", include("exports.urls")),
     path("webhooks/telegram/<slug:merchant_slug>/", telegram_webhook, name="telegram-webhook"),

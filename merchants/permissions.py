@@ -24,6 +24,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "dispute.respond": MANAGERS,  # evidence drafts, submissions and accepting a dispute
     "access_code.manage": MANAGERS,
     "event.replay": MANAGERS,
+    "attention.claim": ALL,  # take / release a row of the "Needs attention" queue
     "audit.view": MANAGERS,
     # CSV exports of the lists a role can open (the audit export also needs audit.view: checked per list)
     "export": ALL,

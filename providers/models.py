@@ -66,6 +66,12 @@ class ProviderEvent(models.Model):
                 condition=models.Q(status="WAITING"),
                 name="provider_event_waiting_idx",
             ),
+            # Only failed and waiting events: the "Needs attention" queue reads them newest first.
+            models.Index(
+                fields=["merchant", "-received_at", "-id"],
+                condition=models.Q(status__in=["FAILED", "WAITING"]),
+                name="provider_event_attention_idx",
+            ),
         ]
 
     def __str__(self):

@@ -53,3 +53,27 @@ def repayment_modal_context(chargeback: Transaction, *, now: datetime) -> dict:
         "open_links": [r for r in repayments if r.is_open],
         "repayments": repayments,
     }
+
+
+def credits_pending(merchant):
+    """Credits still PENDING at the provider (outcome unknown), oldest first."""
+    return (
+        Credit.objects.filter(merchant=merchant, status=Credit.Status.PENDING)
+        .select_related("transaction__customer")
+        .order_by("created_at", "id")
+    )
+
+
+def repayment_links_expiring(merchant, now: datetime, *, within):
+    """Open repayment links that expire between now and now + `within` (a timedelta), soonest first."""
+    return (
+        Repayment.objects.filter(
+            merchant=merchant,
+            status=Repayment.Status.PENDING,
+            method=Repayment.Method.LINK,
+            expires_at__gt=now,
+            expires_at__lte=now + within,
+        )
+        .select_related("chargeback__customer")
+        .order_by("expires_at", "id")
+    )

@@ -16,6 +16,7 @@ from access.models import (
     TelegramChat,
     TelegramUpdate,
 )
+from attention.models import AttentionClaim, AttentionKind
 from customers.models import BlockEvent, Customer, CustomerIdentifier, Identifier, PaymentMethod
 from exports.models import ExportJob, ExportKind
 from merchants.models import Membership, Merchant, Role, User
@@ -463,3 +464,14 @@ class ExportJobFactory(factory.django.DjangoModelFactory):
         queued = factory.Trait(
             status=ExportJob.Status.QUEUED, file="", rows_done=0, rows_total=None, finished_at=None
         )
+
+
+class AttentionClaimFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AttentionClaim
+
+    merchant = factory.SubFactory(MerchantFactory)
+    kind = AttentionKind.CREDIT
+    key = factory.Sequence(str)
+    claimed_by = factory.SubFactory(UserFactory)
+    claimed_at = factory.LazyFunction(timezone.now)

@@ -27,6 +27,7 @@ PROJECT_APPS = {
     "access",
     "audit",
     "exports",
+    "attention",
 }
 # Provider mirrors and logs: written only by the apply step or the log writers.
 READ_ONLY = {

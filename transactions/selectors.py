@@ -55,3 +55,34 @@ def disputes_due_soon(merchant, now, *, cap: int = 99) -> int:
         .values_list("id", flat=True)[: cap + 1]
     )
     return len(list(ids))
+
+
+def disputes_due_within(merchant, now, *, within):
+    """Disputes waiting for the merchant's answer whose evidence is due between now and now + `within`."""
+    return (
+        Dispute.objects.for_merchant(merchant)
+        .filter(
+            status__in=Dispute.RESPONDABLE_STATUSES,
+            past_due=False,
+            due_by__gt=now,
+            due_by__lte=now + within,
+        )
+        .select_related("transaction__customer")
+        .order_by("due_by", "id")
+    )
+
+
+def blocked_detail_payments(merchant):
+    """Charges paid with a detail that is blocked (the list's "Blocked detail" filter) and not refunded yet.
+
+    Newest first, off the partial index `txn_blocked_recent` (PostgreSQL): blocked payments are rare."""
+    return (
+        Transaction.objects.for_merchant(merchant)
+        .filter(
+            blocked_detail_used=True,
+            kind=Transaction.Kind.CHARGE,
+            status__in=(Transaction.Status.SUCCEEDED, Transaction.Status.PARTIALLY_REFUNDED),
+        )
+        .select_related("customer")
+        .order_by("-occurred_at", "-id")
+    )
