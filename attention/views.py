@@ -38,6 +38,14 @@ def attention_list(request):
     return render(request, "attention/attention_list.html", context)
 
 
+@merchant_required("view")
+def attention_count_view(request):
+    """The navigation's badge, loaded after the page (hx-trigger="load"): the queue's count costs a query per
+    kind, which no page should pay while it renders."""
+    n = selectors.attention_count(request.merchant, timezone.now())
+    return render(request, "attention/_nav_count.html", {"n": n})
+
+
 def _back(request):
     return redirect(reverse("attention:list"))
 

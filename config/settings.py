@@ -97,7 +97,6 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "merchants.context_processors.merchant",
                 "transactions.context_processors.disputes",
-                "attention.context_processors.attention",
             ],
             "builtins": ["common.templatetags.money"],
         },

@@ -185,8 +185,9 @@ def test_the_navigation_shows_the_count(merchant, manager_client):
     make_credit(merchant)
     make_event(merchant)
     html = manager_client.get(reverse("customers:list")).content.decode()
-    assert 'id="nav-attention"' in html
-    assert 'aria-label="2 to act on"' in html
+    assert 'id="nav-attention"' in html and reverse("attention:count") in html
+    badge = manager_client.get(reverse("attention:count")).content.decode()
+    assert 'aria-label="2 to act on"' in badge
 
 
 def test_take_and_release_are_audited_and_shown(merchant, manager, manager_client):
