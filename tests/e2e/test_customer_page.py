@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from audit.models import AuditEvent
 from tests import factories
+from tests.e2e.htmx import settled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -219,9 +220,11 @@ def test_staff_walk_through_the_customer_page(page, sign_in, owner, merchant, sc
 
     page.click("#tab-activity")
     page.wait_for_selector("[data-tab=activity]")
+    settled(page)
     page.select_option("#activity-kind", "staff")
     page.wait_for_url("**kind=staff**")
     expect(page.locator(".timeline-item")).to_have_count(1)
+    settled(page)
     page.select_option("#activity-kind", "")
     expect(page).to_have_url(re.compile(r"kind=$"))
     expect(page.locator(".timeline-item").nth(5)).to_be_visible()

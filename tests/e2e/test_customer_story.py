@@ -8,6 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests import factories
+from tests.e2e.htmx import settled
 from transactions.models import Transaction
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -48,10 +49,12 @@ def test_transactions_tab_filters_and_pages(page, sign_in, owner, merchant):
 
     page.click("#tab-transactions")
     page.wait_for_selector('[data-tab="transactions"]')
+    settled(page)
     assert page.locator(".customer-txn-row").count() == 30
     page.locator("#customer-txn-results a", has_text="Older").click()
     expect(page.locator(".customer-txn-row")).to_have_count(7)
     assert "after=" in page.url
+    settled(page)
 
     page.select_option("#id_type", "REFUND")
     expect(page.locator(".customer-txn-row")).to_have_count(1)
