@@ -10,8 +10,8 @@ from celery import shared_task
 from django.core.cache import cache
 from django.db import transaction
 
-from providers.base import ProviderError, ProviderUnavailable, RadarList
-from providers.registry import get_provider
+from payments.base import ProviderError, ProviderUnavailable, RadarList
+from payments.registry import get_provider
 
 from .models import Identifier
 

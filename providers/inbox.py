@@ -23,11 +23,11 @@ from django.db import DataError, IntegrityError, OperationalError, connection, t
 
 from audit.models import AuditAction
 from audit.services import audit_record
+from payments.base import ProviderUnavailable
 
 from .apply import NotYetKnown, apply_object
 from .apply.common import BatchMemory, inbox_scope
 from .apply.prefetch import absent_keys
-from .base import ProviderUnavailable
 from .models import ProviderEvent
 from .outcomes import save_outcomes
 from .waiting import applied_keys, data_object, stop_waiting, waited_note, waiting_for, waiting_key

@@ -19,13 +19,13 @@ from django.conf import settings
 from django.db import transaction
 
 from merchants.models import Merchant
+from payments.base import ObjectMissing, ProviderError
+from payments.registry import get_provider
 
 from .apply import APPLIERS, NotYetKnown, apply_object
-from .base import ObjectMissing, ProviderError
 from .inbox import applier_lock, apply_events
 from .models import ProviderEvent
 from .outcomes import save_outcomes
-from .registry import get_provider
 from .waiting import Key, applied_keys, stop_waiting, waiting_for
 
 # Parents fetched per run of one merchant (the rest wait for the next sweep).

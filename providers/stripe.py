@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import stripe
 from django.conf import settings
 
-from .base import ObjectMissing, ProviderError, ProviderUnavailable, RadarList
+from payments.base import ObjectMissing, ProviderError, ProviderUnavailable, RadarList
 
 # The one place Teller names the Stripe API version it speaks: the version stripe SDK 16.1 pins
 # (`stripe.api_version`; a test fails when an SDK upgrade changes it, so the change is deliberate). The client

@@ -28,6 +28,7 @@ from audit.services import audit_record
 from common.dates import format_day
 from common.locks import ActionBusy, action_lock
 from customers.models import Customer, ProviderKind
+from payments.registry import get_provider, record
 
 from .models import AccessCode, Product, Purchase
 from .signals import purchase_access_ended
@@ -87,16 +88,12 @@ class CancelResult:
 
 
 def _get_provider(merchant):
-    # Imported late: providers imports purchases models, and tests swap the provider per merchant.
-    from providers.registry import get_provider
-
     return get_provider(merchant)
 
 
 def _apply_subscription(*, merchant, obj: dict, now: datetime) -> Purchase:
-    from providers.apply import apply_subscription
-
-    return apply_subscription(merchant=merchant, obj=obj, now=now)
+    """Record the subscription Stripe returned through the code path its webhook takes."""
+    return record(merchant=merchant, obj=obj, now=now)
 
 
 def _date(value: datetime | None) -> str:

@@ -25,7 +25,7 @@ from common.htmx import hx_trigger_response
 from common.params import PageForm, query_params, safe_next
 from common.views import get_for_merchant, merchant_required
 from merchants.permissions import has_permission
-from providers.base import ProviderError
+from payments.base import ProviderError
 
 from . import selectors, services
 from .forms import (

@@ -9,7 +9,7 @@ class SandboxConfig(AppConfig):
     def ready(self):
         # Imported here, not at module level: the provider imports models, which are not loaded until now.
         from merchants.models import Merchant
-        from providers import registry
+        from payments import registry
         from sandbox.provider import SandboxProvider
 
         # The provider registry never imports the sandbox; the sandbox offers itself where it is installed.

@@ -13,7 +13,7 @@ How it works (see docs/architecture.md, "The sandbox"):
   first refund, as Stripe does. The simulate_* helpers (demo seed, tests) take a `key`: the same key
   gives the same ids and event ids, so running the seed twice adds nothing.
 
-It registers itself with providers.registry in SandboxConfig.ready, where the sandbox app is installed
+It registers itself with payments.registry in SandboxConfig.ready, where the sandbox app is installed
 (settings.TELLER_SANDBOX). Tests make it fail on demand with tests/sandbox_failures.py, not with hooks here.
 """
 
@@ -29,7 +29,7 @@ from django.conf import settings
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from providers.base import ObjectMissing, ProviderError, ProviderUnavailable, RadarList
+from payments.base import ObjectMissing, ProviderError, ProviderUnavailable, RadarList
 from providers.inbox import event_enqueue, event_process, event_store
 from providers.models import ProviderEvent
 from purchases.models import Purchase
@@ -445,7 +445,7 @@ def _open_dispute(merchant, dispute_id: str) -> dict:
 
 def update_dispute(merchant, *, dispute_id: str, evidence: dict, submit: bool) -> dict:
     """Stripe's POST /v1/disputes/{id}: evidence merged into what is there; submit moves it under review."""
-    from providers import stripe_shapes as shapes
+    from payments import stripe_shapes as shapes
 
     dispute = _open_dispute(merchant, dispute_id)
     allowed = set(shapes.DISPUTE_EVIDENCE_TEXT_FIELDS) | set(shapes.DISPUTE_EVIDENCE_FILE_FIELDS)

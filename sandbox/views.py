@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from providers.base import ProviderError
+from payments.base import ProviderError
 from sandbox.provider import find_checkout_session, pay_checkout_session
 
 

@@ -3,7 +3,7 @@ import os
 import pytest
 
 from merchants.models import Merchant
-from providers import registry
+from payments import registry
 from tests import factories, sandbox_failures
 from tests.localstripe import running_localstripe
 

@@ -12,7 +12,7 @@ disarms everything (the fixture calls it around every test).
 
 from contextlib import contextmanager
 
-from providers.base import Provider, ProviderError
+from payments.base import Provider, ProviderError
 from sandbox.provider import SandboxProvider
 
 _failures: list[list] = []  # [method or None, exception, remaining times]

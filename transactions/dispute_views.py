@@ -12,7 +12,7 @@ from common.filtering import ignored_filter_notes, tidy_url
 from common.htmx import hx_trigger_response
 from common.params import CursorForm, query_params
 from common.views import get_for_merchant, merchant_required
-from providers.base import ProviderError
+from payments.base import ProviderError
 
 from . import selectors
 from .dispute_forms import AcceptForm, DisputeFilter, EvidenceForm

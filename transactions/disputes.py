@@ -20,7 +20,8 @@ from audit.models import AuditAction
 from audit.services import audit_record
 from common.locks import ActionBusy, action_lock
 from merchants.permissions import has_permission
-from providers import stripe_shapes as shapes
+from payments import stripe_shapes as shapes
+from payments.registry import get_provider, record
 
 from .models import Dispute
 
@@ -86,15 +87,12 @@ def _clean_evidence(evidence: dict, files: dict) -> tuple[dict, dict]:
 
 
 def _provider(merchant):
-    from providers.registry import get_provider  # late: the registry imports the whole providers app
-
     return get_provider(merchant)
 
 
 def _apply(merchant, obj: dict, now: datetime):
-    from providers.apply import apply_dispute  # the code path the dispute webhooks take
-
-    return apply_dispute(merchant=merchant, obj=obj, now=now)
+    """Record the dispute Stripe returned through the code path the dispute webhooks take."""
+    return record(merchant=merchant, obj=obj, now=now)
 
 
 def _reload(dispute: Dispute) -> Dispute:

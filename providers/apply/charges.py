@@ -5,10 +5,10 @@ from datetime import datetime
 from django.db.models import Sum
 
 from customers.models import Customer, Identifier
+from payments import stripe_shapes as shapes
 from purchases.models import Product, Purchase
 from transactions.models import Dispute, Transaction
 
-from .. import stripe_shapes as shapes
 from .common import (
     NotYetKnown,
     apply_atomic,

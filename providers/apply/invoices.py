@@ -2,10 +2,10 @@
 
 from datetime import datetime
 
+from payments import stripe_shapes as shapes
 from purchases.models import Purchase
 from purchases.signals import purchase_access_ended
 
-from .. import stripe_shapes as shapes
 from ..models import InvoicePayment, ProviderInvoice
 from .common import apply_atomic, is_stale, link_event, note_stale, stamp_of, ts, upsert
 from .links import link_invoice

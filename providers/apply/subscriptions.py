@@ -4,10 +4,10 @@ from datetime import datetime
 
 from access.linking import telegram_link_from_metadata
 from customers.models import Customer
+from payments import stripe_shapes as shapes
 from purchases.models import Product, Purchase
 from purchases.signals import purchase_access_ended
 
-from .. import stripe_shapes as shapes
 from .common import apply_atomic, customer_for, get_or_create_safe, link_event, obj_id, stamp_of, ts, upsert
 from .links import link_subscription
 

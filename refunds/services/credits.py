@@ -32,7 +32,8 @@ from audit.models import AuditAction
 from audit.services import audit_record
 from common.money import currency_exponent, format_money
 from merchants.permissions import has_permission
-from providers.base import ProviderError, ProviderUnavailable
+from payments.base import ProviderError, ProviderUnavailable
+from payments.registry import get_provider, record
 from refunds.models import Credit
 from transactions.models import Transaction
 from transactions.rules import credit_refusal
@@ -55,8 +56,7 @@ RECONCILE_GRACE = timedelta(seconds=60)
 
 
 def _provider(merchant):
-    from providers.registry import get_provider  # late: the registry imports the whole providers app
-
+    # One seam for the tests' fake provider (tests/refunds/conftest.py).
     return get_provider(merchant)
 
 
@@ -345,8 +345,6 @@ def _record_refund(
     credit: Credit, refund: dict, *, actor, now: datetime, applied: Transaction | None = None
 ) -> None:
     """Mark the credit SUCCEEDED with its refund transaction (applied here unless a webhook already did)."""
-    from providers.apply import apply_refund  # the same code path the refund webhooks take
-
     if refund.get("status") in ("failed", "canceled"):
         _record_failure(
             credit,
@@ -362,7 +360,7 @@ def _record_refund(
         locked = _locked_pending(credit)
         if locked is None:  # the reconciler or a webhook got there first
             return
-        refund_txn = applied or apply_refund(merchant=locked.merchant, obj=refund, now=now)
+        refund_txn = applied or record(merchant=locked.merchant, obj=refund, now=now)
         locked.status = Credit.Status.SUCCEEDED
         locked.provider_refund_id = refund["id"]
         locked.refund_transaction = refund_txn

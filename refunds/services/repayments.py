@@ -23,7 +23,8 @@ from django.utils import timezone
 from audit.models import AuditAction
 from audit.services import audit_record
 from common.money import format_money
-from providers.base import ProviderError
+from payments.base import ProviderError
+from payments.registry import get_provider
 from refunds.models import Repayment
 from transactions.models import Transaction
 
@@ -34,9 +35,7 @@ LINK_TTL = timedelta(days=7)
 
 
 def _provider(merchant):
-    # Imported late: the registry belongs to the providers app and imports many modules.
-    from providers.registry import get_provider
-
+    # One seam for the tests' fake provider (tests/refunds/conftest.py).
     return get_provider(merchant)
 
 

@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from customers.models import BlockEvent, Identifier
-from providers.base import ProviderError
+from payments.base import ProviderError
 from refunds.models import Credit
 from tests import factories, sandbox_failures
 from transactions.models import Transaction

@@ -9,9 +9,9 @@ from merchant_settings import services, stripe_api
 from merchant_settings.importer import Importer
 from merchant_settings.models import ImportRun
 from merchants.models import Merchant
-from providers.base import ProviderNotConnected
+from payments.base import ProviderNotConnected
+from payments.registry import get_provider
 from providers.inbox import APPLIED_TYPES
-from providers.registry import get_provider
 from tests.merchant_settings.conftest import KEY, RESTRICTED
 from tests.stripe_server import ALL_PERMISSIONS
 

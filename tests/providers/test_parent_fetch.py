@@ -16,9 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from merchants.models import Merchant
+from payments.base import ObjectMissing
 from providers import parents
 from providers.apply import apply_charge
-from providers.base import ObjectMissing
 from providers.models import ProviderEvent
 from providers.stripe import STRIPE_API_VERSION, StripeProvider
 from providers.tasks import sweep_waiting_events

@@ -11,8 +11,8 @@ from django.utils import timezone
 from customers.models import BlockEvent, Identifier
 from customers.services import identifier_block
 from merchants.models import Merchant
-from providers import registry
-from providers.base import ProviderError, ProviderNotConnected
+from payments import registry
+from payments.base import ProviderError, ProviderNotConnected
 from providers.stripe import StripeProvider
 from purchases.models import Purchase
 from sandbox.provider import SandboxProvider

@@ -15,6 +15,8 @@ from django.test import Client
 from django.utils import timezone
 
 from customers.models import Customer, Identifier
+from payments.base import ProviderError
+from payments.registry import get_provider
 from providers.apply import (
     apply_charge,
     apply_customer,
@@ -22,9 +24,7 @@ from providers.apply import (
     apply_refund,
     apply_subscription,
 )
-from providers.base import ProviderError
 from providers.models import ProviderEvent
-from providers.registry import get_provider
 from providers.stripe import StripeProvider
 from purchases.models import Purchase
 from purchases.signals import purchase_access_ended

@@ -1,10 +1,10 @@
-"""providers.stripe_shapes reads today's fields first and the removed ones only as a fallback."""
+"""payments.stripe_shapes reads today's fields first and the removed ones only as a fallback."""
 
 from datetime import UTC, datetime
 
 import pytest
 
-from providers import stripe_shapes as shapes
+from payments import stripe_shapes as shapes
 from providers.apply import apply_object
 from tests import stripe_shapes as sp
 

@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from payments.base import ProviderError
 from providers.apply import apply_subscription
-from providers.base import ProviderError
 from purchases.models import Purchase
 from purchases.services import (
     purchase_cancel,

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from providers.base import ProviderError
+from payments.base import ProviderError
 from purchases.models import Purchase
 from purchases.services import (
     CancelOptionNotAllowed,

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from common.dates import format_day
-from providers.base import ProviderError
+from payments.base import ProviderError
 from purchases.models import Purchase
 from purchases.services import (
     NotASubscription,

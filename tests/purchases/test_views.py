@@ -5,7 +5,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from providers.base import ProviderError
+from payments.base import ProviderError
 from purchases.models import AccessCode, Purchase
 from purchases.services import access_code_redeem, access_codes_generate
 from tests import factories, sandbox_failures

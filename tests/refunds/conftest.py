@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from providers.base import ProviderError, ProviderUnavailable
+from payments.base import ProviderError, ProviderUnavailable
 from tests import stripe_shapes
 
 _ids = itertools.count(1)

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from providers.base import ProviderError, ProviderUnavailable, RadarList
+from payments.base import ProviderError, ProviderUnavailable, RadarList
+from payments.registry import get_provider
 from providers.models import ProviderEvent
-from providers.registry import get_provider
 from purchases.models import Purchase
 from sandbox import provider as sandbox
 from sandbox import simulate as sim

@@ -150,8 +150,8 @@ from django.apps import apps
 from django.test import Client
 from django.urls import Resolver404, resolve
 from merchants.models import Merchant
-from providers.base import ProviderNotConnected
-from providers.registry import get_provider
+from payments.base import ProviderNotConnected
+from payments.registry import get_provider
 try:
     provider = type(get_provider(Merchant(name="M", slug="m", provider="SANDBOX"))).__name__
 except ProviderNotConnected:

@@ -20,7 +20,7 @@ from common.params import parse_aware_datetime, safe_next
 from customers.models import Customer
 from merchants.middleware import SESSION_KEY
 from merchants.models import Membership
-from providers.registry import get_provider
+from payments.registry import get_provider
 from purchases.models import AccessCode
 from refunds.models import Repayment
 from sandbox import stripe_objects as so

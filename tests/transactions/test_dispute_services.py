@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from merchants.models import Membership
-from providers.base import ProviderError
+from payments.base import ProviderError
+from payments.registry import get_provider
 from providers.models import ProviderEvent
-from providers.registry import get_provider
 from transactions.disputes import DisputeRefused, EvidenceFile, dispute_accept, dispute_respond
 from transactions.models import Dispute, Transaction
 

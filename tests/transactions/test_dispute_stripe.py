@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from merchants.models import Membership
+from payments.base import ProviderError
 from providers.apply import apply_dispute
-from providers.base import ProviderError
 from tests import factories
 from tests.stripe_server import StripeServer
 from transactions.disputes import DisputeRefused, EvidenceFile, dispute_accept, dispute_respond

@@ -15,8 +15,8 @@ from django.utils.dateparse import parse_datetime
 from tqdm import tqdm
 
 from merchants.models import Merchant
+from payments.base import ProviderError
 from providers.apply import apply_object
-from providers.base import ProviderError
 from providers.inbox import event_process, event_store
 from providers.stripe import StripeProvider
 
