@@ -9,6 +9,7 @@ test:   ## set up (venv, packages, chromium) and run the whole suite
 setup:
 	scripts/setup.sh
 
-lint:   ## ruff: lint rules and formatting (CI runs it after the tests)
+lint:   ## ruff (lint rules, formatting) and import-linter (the layers in .importlinter); CI runs it after the tests
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports

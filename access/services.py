@@ -76,7 +76,7 @@ def access_grant_for_purchase(*, purchase: Purchase, now: datetime) -> list[Acce
 
 
 def _enqueue_invites(account_id: int) -> None:
-    from .tasks import send_invites  # tasks import this module
+    from .tasks import send_invites  # late: tasks.py imports this module (its task sends the invites)
 
     send_invites.delay(account_id)
 
@@ -160,7 +160,7 @@ def access_invites_send(*, account: TelegramAccount, now: datetime, resend: bool
 
 def access_revocation_request(*, purchase: Purchase, now: datetime) -> list[int]:
     """Mark the purchase's ACTIVE grants REVOKE_PENDING; enqueue their removal once it commits."""
-    from .tasks import revoke_grant
+    from .tasks import revoke_grant  # late: tasks.py imports this module (its task runs the service)
 
     ids = list(purchase.access_grants.filter(status=AccessGrant.Status.ACTIVE).values_list("pk", flat=True))
     if not ids:
@@ -254,7 +254,7 @@ def _finish(*, grant_id: int, now: datetime, status: str, error: str = "") -> Ac
 
 def access_retry(*, actor, now: datetime, purchase: Purchase) -> int:
     """Staff "Retry" on a purchase's pending removals: enqueue each again. Returns how many were enqueued."""
-    from .tasks import revoke_grant
+    from .tasks import revoke_grant  # late: tasks.py imports this module (its task runs the service)
 
     ids = list(
         purchase.access_grants.filter(status=AccessGrant.Status.REVOKE_PENDING).values_list("pk", flat=True)

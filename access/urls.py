@@ -13,4 +13,5 @@ urlpatterns = [
     path("telegram/customers/<str:public_id>/accounts/", views.account_add, name="account-add"),
     path("telegram/accounts/<int:account_pk>/resend/", views.account_invite_resend, name="invite-resend"),
     path("telegram/accounts/<int:account_pk>/remove/", views.account_remove_now, name="account-remove"),
+    path("purchases/<int:pk>/access/retry/", views.access_retry_view, name="access-retry"),
 ]

@@ -10,8 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from common.views import get_for_merchant, merchant_required
+from common.htmx import hx_trigger_response
 from customers.models import Customer
+from merchants.guards import get_for_merchant, merchant_required
+from purchases.models import Purchase
 
 from . import selectors
 from .bot_settings import (
@@ -34,7 +36,8 @@ from .forms import (
 )
 from .linking import LinkError, account_link_set
 from .members import invite_resend, member_remove
-from .models import TelegramAccount, TelegramBot, TelegramChat
+from .models import AccessGrant, TelegramAccount, TelegramBot, TelegramChat
+from .services import access_retry
 from .telegram import TelegramError
 
 
@@ -280,3 +283,22 @@ def account_remove_now(request, account_pk: int):
     else:
         _remove(request, chat, account.telegram_user_id)
     return redirect(_customer_url(account.customer))
+
+
+@merchant_required("purchase.cancel")
+@require_POST
+def access_retry_view(request, pk):
+    """The customer page's "Retry" on a purchase whose member removal is pending or failed."""
+    purchase = get_for_merchant(Purchase.objects.select_related("customer"), request, pk=pk)
+    count = access_retry(actor=request.user, now=timezone.now(), purchase=purchase)
+    still = purchase.access_grants.filter(status=AccessGrant.Status.REVOKE_PENDING).count()
+    if not count:
+        message = "No removal is pending for this purchase."
+    elif still:
+        message = f"Retried {count} removal(s); {still} still pending."
+    else:
+        message = f"Retried {count} removal(s); the member was removed."
+    if request.htmx:
+        return hx_trigger_response("customer:changed", message=message)
+    messages.success(request, message)
+    return redirect(_customer_url(purchase.customer))

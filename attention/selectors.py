@@ -73,7 +73,7 @@ def _removals(merchant, now, membership, limit):
         reason += f": {grant.last_error}" if grant.last_error else " yet"
         href = _customer_url(customer)
         action = (
-            Action("Retry removal", reverse("purchases:access-retry", args=[grant.purchase_id]), "post")
+            Action("Retry removal", reverse("access:access-retry", args=[grant.purchase_id]), "post")
             if can_retry
             else Action("Open customer", href)
         )

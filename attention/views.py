@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from common.params import query_params
-from common.views import merchant_required
+from merchants.guards import merchant_required
 
 from . import selectors, services
 from .forms import AttentionFilterForm, ClaimForm

@@ -1,6 +1,5 @@
 from django import forms
-
-from merchants.models import User
+from django.contrib.auth import get_user_model
 
 
 class AuditFilterForm(forms.Form):
@@ -12,7 +11,9 @@ class AuditFilterForm(forms.Form):
         label="Target or customer",
         widget=forms.SearchInput(attrs={"placeholder": "Customer, email, id, target…"}),
     )
-    actor = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Anyone")
+    actor = forms.ModelChoiceField(
+        queryset=get_user_model().objects.none(), required=False, empty_label="Anyone"
+    )
     action = forms.ChoiceField(required=False)
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
@@ -20,7 +21,9 @@ class AuditFilterForm(forms.Form):
     def __init__(self, *args, merchant, actions, **kwargs):
         super().__init__(*args, **kwargs)
         # Only this merchant's staff: another merchant's user id is "not a valid choice", not a filter.
-        self.fields["actor"].queryset = User.objects.filter(memberships__merchant=merchant).order_by("email")
+        self.fields["actor"].queryset = (
+            get_user_model().objects.filter(memberships__merchant=merchant).order_by("email")
+        )
         self.fields["action"].choices = [("", "Any action"), *actions]
 
     def clean_q(self):

@@ -6,6 +6,7 @@ otherwise. The JSON body says which check failed; it never contains merchant dat
 
 import time
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -29,7 +30,6 @@ def check_database() -> dict:
 def check_redis() -> dict:
     if not settings.REDIS_URL:
         return {"ok": True, "skipped": "REDIS_URL not set (eager Celery)"}
-    import redis
 
     client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
     client.ping()

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency, get_currency_precision, get_currency_symbol
 
 
 def currency_exponent(currency: str) -> int:
@@ -56,7 +56,6 @@ def amount_example(currency: str) -> str:
 
 
 def _strip_currency(text: str, currency: str) -> str:
-    from babel.numbers import get_currency_symbol
 
     for mark in {currency.upper(), get_currency_symbol(currency.upper(), locale="en_US")}:
         if text.upper().startswith(mark.upper()):

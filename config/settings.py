@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "providers",
     "access",
     "audit",
+    "desk",  # top level: the customers list, the customer page and the transaction page (read every app)
     "merchant_settings",  # top level: Settings pages and the history import (above providers)
     "exports",  # top level: CSV exports of the lists (reads customers, transactions, purchases, audit)
     "search",  # top level: the global search (reads customers, transactions and providers)

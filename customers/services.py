@@ -17,8 +17,10 @@ from audit.services import audit_record
 from merchants.models import Membership
 from merchants.permissions import has_permission
 
+from . import tasks
 from .identifiers import normalize_email
 from .models import BlockEvent, Customer, CustomerIdentifier, Identifier
+from .signals import subscriptions_cancel_requested
 
 log = structlog.get_logger(__name__)
 
@@ -223,8 +225,12 @@ def customer_block_all(
             },
         )
         if cancel_subscriptions:
-            # After the commit: a provider call never runs inside a database transaction.
-            transaction.on_commit(lambda: _cancel_live_subscriptions(actor=actor, now=now, customer=customer))
+            # After the commit: the receiver calls the provider, never inside a database transaction.
+            transaction.on_commit(
+                lambda: subscriptions_cancel_requested.send(
+                    sender=Customer, customer=customer, actor=actor, now=now
+                )
+            )
     customer.is_blocked = True
     return events
 
@@ -361,39 +367,12 @@ def _ensure_customer_id_identifier(customer: Customer, *, now) -> None:
     )
 
 
-def _cancel_live_subscriptions(*, actor, now, customer: Customer) -> None:
-    """Cancel now every live subscription of the customer; a failure is logged, never undoes the block."""
-    from purchases.models import Purchase
-
-    purchases = (
-        Purchase.objects.for_merchant(customer.merchant)
-        .filter(customer=customer, kind=Purchase.Kind.SUBSCRIPTION, status__in=Purchase.LIVE_STATUSES)
-        .exclude(provider_subscription_id=None)
-    )
-    for purchase in purchases:
-        try:
-            _cancel_now(actor=actor, now=now, purchase=purchase)
-        except Exception as exc:  # noqa: BLE001 - one failed subscription must not stop the others
-            log.warning("block_all.cancel_failed", purchase=purchase.pk, error=str(exc))
-
-
-def _cancel_now(*, actor, now, purchase) -> None:
-    # Imported here: purchases' services import customers' models, not the other way round at import time.
-    from purchases.services import subscription_cancel_now
-
-    subscription_cancel_now(actor=actor, now=now, purchase=purchase)
-
-
 def _mirrors_to_radar(identifier: Identifier) -> bool:
-    from .tasks import provider_mirrors_radar
-
-    return identifier.kind in RADAR_KINDS and provider_mirrors_radar(identifier.merchant)
+    return identifier.kind in RADAR_KINDS and tasks.provider_mirrors_radar(identifier.merchant)
 
 
 def _enqueue_radar_sync(identifier_id: int) -> None:
-    from .tasks import radar_sync_identifier
-
-    transaction.on_commit(lambda: radar_sync_identifier.delay(identifier_id))
+    transaction.on_commit(lambda: tasks.radar_sync_identifier.delay(identifier_id))
 
 
 def _check_reason(reason: str, reason_text: str) -> None:

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from common.htmx import hx_trigger_response
-from common.views import get_for_merchant, merchant_required
+from merchants.guards import get_for_merchant, merchant_required
 from merchants.permissions import has_permission
 
 from . import services

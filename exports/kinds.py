@@ -20,8 +20,8 @@ from audit import selectors as audit_selectors
 from audit.forms import AuditFilterForm
 from common.money import to_major
 from common.pagination import Keyset
-from customers.filters import CustomerFilter
 from customers.models import Customer
+from desk.filters import CustomerFilter
 from purchases import selectors as purchase_selectors
 from purchases.forms import AccessCodeFilterForm
 from transactions.dispute_forms import REASONS, DisputeFilter

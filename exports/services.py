@@ -119,7 +119,7 @@ def export_stream(*, actor, merchant, selection: Selection, now: datetime) -> It
 
 def export_start(*, actor, merchant, selection: Selection, now: datetime) -> ExportJob:
     """An ExportJob for the background worker (enqueued once the job row is committed)."""
-    from .tasks import run_export
+    from .tasks import run_export  # late: tasks.py imports this module (its task runs the export)
 
     with transaction.atomic():
         job = ExportJob.objects.create(
@@ -260,7 +260,7 @@ def _fail(job_id: int, message: str, now: datetime) -> None:
 def exports_resume_stalled(*, now: datetime) -> int:
     """RUNNING jobs whose worker died (no heartbeat for STALLED_AFTER) are queued again and re-sent; the
     file is written from the start, so nothing is duplicated. Returns how many."""
-    from .tasks import run_export
+    from .tasks import run_export  # late: tasks.py imports this module (its task runs the export)
 
     stalled = list(
         ExportJob.objects.filter(

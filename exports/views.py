@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from common.views import get_for_merchant, merchant_required
+from merchants.guards import get_for_merchant, merchant_required
 from merchants.permissions import has_permission
 
 from . import services

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from common.views import merchant_required
+from merchants.guards import merchant_required
 
 from . import selectors, services
 from .forms import BusinessSettingsForm, StripeKeyForm

@@ -1,6 +1,6 @@
 """What each role may do. The one table the views and the permission-matrix test read.
 
-Views name a permission with common.views.merchant_required("<permission>"); a role not listed gets 403.
+Views name a permission with merchants.guards.merchant_required("<permission>"); a role not listed gets 403.
 docs/permissions.md shows this table to people; tests/security/test_permission_matrix.py fails when the two
 differ, when a view names a permission missing here, or when a view is not behind merchant_required.
 """

@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from common.views import merchant_required
+from merchants.guards import merchant_required
 
 from .forms import EmailAuthenticationForm, MerchantSwitchForm, PreferencesForm
 from .middleware import SESSION_KEY

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from common.htmx import hx_trigger_response
-from common.views import merchant_required
+from merchants.guards import merchant_required
 
 from . import services
 from .forms_staff import StaffInviteForm, StaffRoleForm

@@ -144,7 +144,7 @@ def event_enqueue(provider_event: ProviderEvent) -> None:
 
 def wake_applier(merchant_id: int, *, countdown: float = 0) -> bool:
     """Queue a drain of the merchant's new events unless one is already queued and not yet started."""
-    from .tasks import drain_events
+    from .tasks import drain_events  # late: tasks.py imports this module (its tasks drain the inbox)
 
     key = WAKE_KEY.format(merchant_id=merchant_id)
     try:
@@ -200,7 +200,7 @@ def clear_wake(merchant_id: int) -> None:
 
 def send_to_worker(event_id: int) -> bool:
     """Queue one event on its own (the sweep, replays, retries)."""
-    from .tasks import process_event
+    from .tasks import process_event  # late: tasks.py imports this module (its task applies the event)
 
     try:
         process_event.apply_async((event_id,), retry=False)
@@ -391,7 +391,7 @@ def _batch(*, merchant_id: int, now: datetime, limit: int, optimistic: bool) -> 
 
 def _retry_later(event_id: int) -> None:
     """The batch was attempt 1: the event continues as the process_event task's first retry."""
-    from .tasks import backoff_seconds, process_event
+    from .tasks import backoff_seconds, process_event  # late: tasks.py imports this module
 
     try:
         process_event.apply_async((event_id,), countdown=backoff_seconds(0), retries=1, retry=False)

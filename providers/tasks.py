@@ -16,6 +16,7 @@ from .inbox import (
     clear_wake,
     event_process,
     event_process_batch,
+    event_replay,
     send_to_worker,
     wake_applier,
 )
@@ -134,7 +135,6 @@ def resolve_waiting_events(self, merchant_id: int) -> dict:
 
 @shared_task
 def replay_event(event_id: int) -> str:
-    from .inbox import event_replay
 
     event = ProviderEvent.objects.get(pk=event_id)
     event_replay(event=event)

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from common.machine_endpoints import machine_endpoint
 from common.params import IdAfterField, QueryForm, query_params
-from common.views import get_for_merchant, merchant_required
+from merchants.guards import get_for_merchant, merchant_required
 from merchants.models import Merchant
 from merchants.permissions import has_permission
 

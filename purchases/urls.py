@@ -15,7 +15,6 @@ urlpatterns = [
     path("purchases/<int:pk>/subscription/recover/", views.subscription_recover, name="subscription-recover"),
     # The purchases table: Cancel purchase with the typed CANCEL PURCHASE confirmation.
     path("purchases/<int:pk>/cancel/", views.purchase_cancel, name="purchase-cancel"),
-    path("purchases/<int:pk>/access/retry/", views.access_retry_view, name="access-retry"),
     path("access-codes/", views.access_codes, name="access-codes"),
     path("access-codes/<int:pk>/delete/", views.access_code_delete, name="access-code-delete"),
     path("access-codes/batches/<str:batch>.csv", views.access_codes_csv, name="access-codes-csv"),

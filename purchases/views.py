@@ -18,12 +18,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from access.models import AccessGrant
-from access.services import access_retry
 from common.csv import csv_stream
 from common.htmx import hx_trigger_response
 from common.params import PageForm, query_params, safe_next
-from common.views import get_for_merchant, merchant_required
+from merchants.guards import get_for_merchant, merchant_required
 from merchants.permissions import has_permission
 from payments.base import ProviderError
 
@@ -169,21 +167,6 @@ def purchase_cancel(request, pk):
             confirmation=data["confirmation"],
         ),
     )
-
-
-@merchant_required("purchase.cancel")
-@require_POST
-def access_retry_view(request, pk):
-    purchase = _purchase(request, pk)
-    count = access_retry(actor=request.user, now=timezone.now(), purchase=purchase)
-    still = purchase.access_grants.filter(status=AccessGrant.Status.REVOKE_PENDING).count()
-    if not count:
-        message = "No removal is pending for this purchase."
-    elif still:
-        message = f"Retried {count} removal(s); {still} still pending."
-    else:
-        message = f"Retried {count} removal(s); the member was removed."
-    return _done(request, purchase, message)
 
 
 # --------------------------------------------------------------------------------------------------

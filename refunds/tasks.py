@@ -3,11 +3,12 @@
 from celery import shared_task
 from django.utils import timezone
 
+from .services import credits_reconcile_pending, repayments_expire
+
 
 @shared_task(ignore_result=True)
 def reconcile_pending_credits() -> dict:
     """Finish credits left PENDING by a provider timeout: retry with the same idempotency key, or fail."""
-    from .services import credits_reconcile_pending
 
     return credits_reconcile_pending(now=timezone.now())
 
@@ -15,6 +16,5 @@ def reconcile_pending_credits() -> dict:
 @shared_task(ignore_result=True)
 def expire_repayment_links() -> int:
     """Mark repayment links past their expiry EXPIRED (pages already treat them as expired on read)."""
-    from .services import repayments_expire
 
     return repayments_expire(now=timezone.now())

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from common.htmx import hx_trigger_response
 from common.money import format_money
-from common.views import get_for_merchant, merchant_required
+from merchants.guards import get_for_merchant, merchant_required
 from transactions.models import Transaction
 from transactions.rules import credit_refusal
 

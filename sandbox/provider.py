@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
+from payments import stripe_shapes as shapes
 from payments.base import ObjectMissing, ProviderError, ProviderUnavailable, RadarList
 from providers.inbox import event_enqueue, event_process, event_store
 from providers.models import ProviderEvent
@@ -445,7 +446,6 @@ def _open_dispute(merchant, dispute_id: str) -> dict:
 
 def update_dispute(merchant, *, dispute_id: str, evidence: dict, submit: bool) -> dict:
     """Stripe's POST /v1/disputes/{id}: evidence merged into what is there; submit moves it under review."""
-    from payments import stripe_shapes as shapes
 
     dispute = _open_dispute(merchant, dispute_id)
     allowed = set(shapes.DISPUTE_EVIDENCE_TEXT_FIELDS) | set(shapes.DISPUTE_EVIDENCE_FILE_FIELDS)

@@ -11,6 +11,7 @@ from functools import cache
 
 from babel.numbers import get_currency_precision, list_currencies
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from customers import filters as customer_filters
@@ -202,7 +203,6 @@ def transactions_for(query: Query, merchant):
 
 def exact_target(query: Query, merchant) -> str | None:
     """The URL of the one object an exact id names, or None (nothing, or more than one, matches)."""
-    from django.urls import reverse
 
     term = query.exact_id
     if term is None:

@@ -3,7 +3,7 @@ from django.shortcuts import redirect, render
 
 from common.pagination import Keyset, keyset_paginate
 from common.params import CursorForm, QueryForm, query_params
-from common.views import merchant_required
+from merchants.guards import merchant_required
 from transactions.models import Transaction
 
 from . import selectors

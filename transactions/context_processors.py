@@ -2,6 +2,8 @@ from functools import cache
 
 from django.utils import timezone
 
+from .selectors import disputes_due_soon
+
 
 def disputes(request):
     """The navigation's "due in 72 hours" count, computed only when a page renders the navigation."""
@@ -11,7 +13,6 @@ def disputes(request):
 
     @cache
     def due_soon() -> int:
-        from .selectors import disputes_due_soon
 
         return disputes_due_soon(merchant, timezone.now())
 

@@ -11,7 +11,8 @@ from django.views.decorators.http import require_POST
 from common.filtering import ignored_filter_notes, tidy_url
 from common.htmx import hx_trigger_response
 from common.params import CursorForm, query_params
-from common.views import get_for_merchant, merchant_required
+from merchants.guards import get_for_merchant, merchant_required
+from merchants.permissions import PERMISSIONS
 from payments.base import ProviderError
 
 from . import selectors
@@ -45,7 +46,6 @@ def dispute_list(request):
 
 
 def _responders():
-    from merchants.permissions import PERMISSIONS
 
     return PERMISSIONS["dispute.respond"]
 

@@ -1,7 +1,10 @@
 """Page-shaped reads of transactions. The table runs a fixed number of queries whatever the page holds."""
 
+from datetime import timedelta
+
 from common.pagination import Keyset, KeysetPage, keyset_paginate
 
+from .dispute_forms import DisputeFilter
 from .filters import TransactionFilter
 from .models import Dispute, Transaction
 
@@ -26,7 +29,6 @@ DUE_SOON_HOURS = 72
 
 def dispute_list(*, request):
     """The filter form and the page of the merchant's disputes it selects, soonest evidence deadline first."""
-    from .dispute_forms import DisputeFilter
 
     base = Dispute.objects.for_merchant(request.merchant).select_related(
         "transaction__customer", "transaction__purchase__product"
@@ -41,7 +43,6 @@ def disputes_due_soon(merchant, now, *, cap: int = 99) -> int:
 
     No COUNT (lists never count): at most cap + 1 ids off the (merchant, status, due_by) index; the
     navigation shows "99+" beyond the cap."""
-    from datetime import timedelta
 
     ids = (
         Dispute.objects.for_merchant(merchant)

@@ -2,7 +2,7 @@ from django.shortcuts import render
 
 from common.filtering import ignored_filter_notes, tidy_url
 from common.params import CursorForm, query_params
-from common.views import merchant_required
+from merchants.guards import merchant_required
 
 from . import selectors
 from .filters import TransactionFilter

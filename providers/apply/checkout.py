@@ -5,6 +5,7 @@ from datetime import datetime
 
 from access.linking import METADATA_KEY as TELEGRAM_METADATA_KEY
 from access.linking import telegram_link_from_metadata
+from refunds.services import repayment_record_paid
 
 from .common import customer_for, obj_id
 
@@ -19,6 +20,5 @@ def apply_checkout_session(*, merchant, obj: dict, now: datetime, event=None):
         telegram_link_from_metadata(merchant=merchant, customer=customer, metadata=metadata, now=now)
     if not metadata.get("teller_repayment_id") or obj.get("payment_status") not in PAID_STATUSES:
         return None
-    from refunds.services import repayment_record_paid  # the refunds app owns repayments
 
     return repayment_record_paid(merchant=merchant, session=obj, now=now)

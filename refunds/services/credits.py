@@ -1,8 +1,16 @@
 """Credits (refunds) of charges: money leaves once, whatever the provider, the network or a second click do.
 
-    validate -> lock the charge row, recompute the remaining balance counting PENDING credits, create the
-    PENDING credit with its idempotency key -> commit -> call the provider with that key -> record success
-    (refund transaction via providers.apply.apply_refund, charge status) or failure (the amount is released).
+Where a credit happens, end to end (docs/architecture.md, "Flows, step by step", has the same in context):
+1. `refunds/views.py` `credit`: the modal and its form (`refunds/forms.py`), one call to `credit_create`.
+2. `credit_create` (here): `transactions.rules.credit_refusal` (can this charge be credited, and why not),
+   then `_reserve`: lock the charge row, recompute the remaining balance counting PENDING credits, create the
+   PENDING credit with its idempotency key (audited) -> commit.
+3. `_provider(merchant).refund(...)` with that key (`payments.registry.get_provider`; Stripe is
+   `providers/stripe.py`).
+4. `_record_refund`: success is recorded through `payments.registry.record` (the refund webhook's code path,
+   `providers/apply/charges.py` `apply_refund`: REFUND transaction, the charge's refunded amount); a failure
+   releases the amount (`_record_failure`).
+5. "Block all customer details" if asked: `_block_all` -> `customers.services.customer_block_all`.
 
 A timeout (ProviderUnavailable) leaves the credit PENDING; `credit_reconcile` (run by the
 reconcile_pending_credits task) retries with the SAME key, which Stripe answers with the same refund.
@@ -31,6 +39,8 @@ from django.db import transaction as db_transaction
 from audit.models import AuditAction
 from audit.services import audit_record
 from common.money import currency_exponent, format_money
+from customers import services as blocking  # module: tests swap blocking.customer_block_all
+from customers.models import BlockEvent
 from merchants.permissions import has_permission
 from payments.base import ProviderError, ProviderUnavailable
 from payments.registry import get_provider, record
@@ -434,9 +444,6 @@ def _record_unknown(credit: Credit, *, actor, now: datetime, message: str) -> No
 
 
 def _block_all(credit: Credit, *, actor, now: datetime) -> None:
-    from customers.models import BlockEvent
-    from customers.services import BlockingError, customer_block_all  # the customers app owns blocking
-
     customer = credit.transaction.customer
     if customer is None:
         return
@@ -448,7 +455,7 @@ def _block_all(credit: Credit, *, actor, now: datetime) -> None:
     if credit.reason_text:
         text = f"{text}: {credit.reason_text}"
     try:
-        customer_block_all(
+        blocking.customer_block_all(
             actor=actor,
             now=now,
             customer=customer,
@@ -456,7 +463,7 @@ def _block_all(credit: Credit, *, actor, now: datetime) -> None:
             reason_text=text[:500],
             source=BlockEvent.Source.CREDIT,
         )
-    except BlockingError as exc:
+    except blocking.BlockingError as exc:
         # The credit itself is done; a refused block must not turn it into an error page. It is logged and
         # audited so staff can block by hand.
         logger.warning("credit_block_all_failed", extra={"credit_id": credit.pk, "error": str(exc)})

@@ -175,7 +175,7 @@ def test_staff_retry_enqueues_the_pending_removal(
 
     with django_capture_on_commit_callbacks(execute=True):
         response = owner_client.post(
-            reverse("purchases:access-retry", args=[purchase.pk]), HTTP_HX_REQUEST="true"
+            reverse("access:access-retry", args=[purchase.pk]), HTTP_HX_REQUEST="true"
         )
 
     assert response.status_code == 204
@@ -186,7 +186,7 @@ def test_staff_retry_enqueues_the_pending_removal(
 def test_retry_of_another_merchants_purchase_is_a_404(other_client, member):
     purchase = _buy(member)
 
-    response = other_client.post(reverse("purchases:access-retry", args=[purchase.pk]))
+    response = other_client.post(reverse("access:access-retry", args=[purchase.pk]))
 
     assert response.status_code == 404
 
@@ -194,7 +194,7 @@ def test_retry_of_another_merchants_purchase_is_a_404(other_client, member):
 def test_retry_needs_a_post(owner_client, member):
     purchase = _buy(member)
 
-    response = owner_client.get(reverse("purchases:access-retry", args=[purchase.pk]))
+    response = owner_client.get(reverse("access:access-retry", args=[purchase.pk]))
 
     assert response.status_code == 405
 

@@ -140,7 +140,7 @@ def test_each_row_says_why_since_when_and_its_action(merchant, manager, manager_
     html = page.content.decode()
     assert "Forbidden: not enough rights to ban" in html
     assert "30 minutes ago" in html
-    assert reverse("purchases:access-retry", args=[grant.purchase_id]) in html
+    assert reverse("access:access-retry", args=[grant.purchase_id]) in html
     assert reverse("providers:event-replay", args=[event.pk]) in html
     assert reverse("transactions:dispute-respond", args=[dispute.pk]) in html
     assert html.count("data-href=") == 3

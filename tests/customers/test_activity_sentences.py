@@ -11,8 +11,8 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from common.dates import format_day
 from customers.models import BlockEvent
-from customers.page import activity
 from customers.services import identifier_block
+from desk.selectors.activity import activity
 from purchases.services import subscription_cancel
 from refunds.services import credit_create
 from tests import factories

@@ -18,6 +18,7 @@ from customers.services import (
     identifier_unblock,
     identifiers_apply,
 )
+from purchases import receivers as purchase_receivers
 from purchases.models import Purchase
 from tests import factories
 
@@ -321,7 +322,11 @@ def test_block_all_with_cancel_subscriptions_cancels_live_subscriptions_after_co
     factories.PurchaseFactory(customer=customer, canceled=True)
     factories.PurchaseFactory(customer=customer, one_time=True)
     canceled = []
-    monkeypatch.setattr(services, "_cancel_now", lambda *, actor, now, purchase: canceled.append(purchase))
+    monkeypatch.setattr(
+        purchase_receivers,
+        "subscription_cancel_now",
+        lambda *, actor, now, purchase: canceled.append(purchase),
+    )
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         customer_block_all(actor=owner, now=NOW, customer=customer, reason=FRAUD, cancel_subscriptions=True)
@@ -338,7 +343,7 @@ def test_a_failed_subscription_cancel_leaves_the_block_in_place(
     def boom(**kwargs):
         raise RuntimeError("Stripe is down")
 
-    monkeypatch.setattr(services, "_cancel_now", boom)
+    monkeypatch.setattr(purchase_receivers, "subscription_cancel_now", boom)
 
     with django_capture_on_commit_callbacks(execute=True):
         customer_block_all(actor=owner, now=NOW, customer=customer, reason=FRAUD, cancel_subscriptions=True)

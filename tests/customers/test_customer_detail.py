@@ -305,7 +305,7 @@ def test_a_pending_access_removal_is_shown_with_a_retry(owner_client, customer):
     html = _page(owner_client, customer).content.decode()
 
     assert "Removal pending" in html and "Bot is not an admin" in html
-    assert reverse("purchases:access-retry", args=[grant.purchase.pk]) in html
+    assert reverse("access:access-retry", args=[grant.purchase.pk]) in html
 
 
 def test_product_details_show_its_last_successful_payment(owner_client, customer):

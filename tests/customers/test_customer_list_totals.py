@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.selectors import RESULT_COUNT_CAP, _totals_by_customer
+from desk.selectors.customer_list import RESULT_COUNT_CAP, _totals_by_customer
 from tests.factories import CustomerFactory, PaymentMethodFactory, TransactionFactory
 from transactions.models import Transaction
 
@@ -101,7 +101,7 @@ def test_a_search_says_how_many_it_found(owner_client, merchant):
 
 
 def test_the_count_stops_at_the_cap(owner_client, merchant, monkeypatch):
-    monkeypatch.setattr("customers.selectors.RESULT_COUNT_CAP", 3)
+    monkeypatch.setattr("desk.selectors.customer_list.RESULT_COUNT_CAP", 3)
     for i in range(5):
         CustomerFactory(merchant=merchant, name=f"Ada {i}")
 

@@ -20,7 +20,8 @@ def subscription(merchant):
 
 
 def _url(name, purchase):
-    return reverse(f"purchases:{name}", args=[purchase.pk])
+    namespace = "access" if name == "access-retry" else "purchases"  # the retry is the access app's
+    return reverse(f"{namespace}:{name}", args=[purchase.pk])
 
 
 def _trigger(response):

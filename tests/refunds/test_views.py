@@ -4,7 +4,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from customers.templatetags.customer_page import creditable
+from desk.templatetags.customer_page import creditable
 from refunds.models import Credit, Repayment
 from tests import factories
 from transactions.models import Transaction

@@ -1,7 +1,7 @@
 """Every action view against the permission table (merchants/permissions.py), enforced by the server.
 
 Routes come from the URL resolver, so a view added tomorrow is checked too: it must be decorated with
-common.views.merchant_required(permission) (which sets `teller_permission`) or be explicitly allowlisted.
+merchants.guards.merchant_required(permission) (which sets `teller_permission`) or be explicitly allowlisted.
 """
 
 import re

@@ -1,8 +1,13 @@
 """How a transaction reads in a table: the colour of its status badge and its signed amount."""
 
-from django import template
+from datetime import timedelta
 
+from django import template
+from django.utils import timezone
+
+from transactions.dispute_forms import reason_label
 from transactions.models import Transaction
+from transactions.selectors import DUE_SOON_HOURS
 
 register = template.Library()
 
@@ -42,7 +47,6 @@ def signed_amount(txn) -> int:
 
 @register.filter
 def dispute_reason(reason: str) -> str:
-    from transactions.dispute_forms import reason_label
 
     return reason_label(reason or "")
 
@@ -67,7 +71,6 @@ def dispute_tone(status: str) -> str:
 @register.simple_tag
 def dispute_due(dispute, now=None) -> str:
     """ "due in 2 days" / "3 hours left" / "past due": the deadline as a person reads it."""
-    from django.utils import timezone
 
     now = now or timezone.now()
     if dispute.due_by is None:
@@ -86,12 +89,8 @@ def dispute_due(dispute, now=None) -> str:
 @register.filter
 def dispute_due_soon(dispute, now=None) -> bool:
     """Open, not past due, and due within the navigation's 72 hours."""
-    from datetime import timedelta
-
-    from django.utils import timezone
 
     now = now or timezone.now()
-    from transactions.selectors import DUE_SOON_HOURS
 
     if dispute.due_by is None or dispute.past_due or dispute.status not in dispute.RESPONDABLE_STATUSES:
         return False

@@ -12,6 +12,7 @@ import logging
 import signal
 import time
 
+from celery import current_app
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
@@ -27,8 +28,7 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="Run every sweep once and exit.")
 
     def handle(self, *args, once: bool = False, **options):
-        from config.celery import app
-
+        app = current_app  # the project's Celery app (config/celery.py makes it current)
         app.loader.import_default_modules()
         schedule = {name: float(entry["schedule"]) for name, entry in settings.CELERY_BEAT_SCHEDULE.items()}
         tasks = {name: settings.CELERY_BEAT_SCHEDULE[name]["task"] for name in schedule}

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
@@ -26,6 +27,7 @@ from access.models import TelegramAccount, TelegramChat
 from customers.models import Customer
 from merchants.models import Membership, Merchant, Role, User
 from purchases.models import AccessCode, Product
+from purchases.services import access_code_redeem
 from sandbox import provider as sandbox
 from sandbox import simulate as sim
 from sandbox import stripe_objects as so
@@ -208,8 +210,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, customers: int, **options):
-        from config.celery import app
-
+        app = current_app  # the project's Celery app (config/celery.py makes it current)
         # Apply inline even when a broker is configured: the seed reads back what it created (a redeemed
         # access code needs its customer row), and a demo should be complete when the command returns.
         previous = app.conf.task_always_eager, settings.DEBUG
@@ -411,7 +412,6 @@ class Seeder:
 
     def _more_products(self, index: int, key: str, customer: dict, pm: dict, start: datetime) -> None:
         """A one-time purchase and a redeemed access code besides the subscription."""
-        from purchases.services import access_code_redeem
 
         bought = (start + (self.now - start) / 2).replace(microsecond=0)
         with transaction.atomic():
@@ -606,7 +606,6 @@ class Seeder:
 
     def _redeem(self, index: int, customer: dict, start: datetime) -> None:
         """Access-code customers: the code is redeemed for the customer the pipeline created."""
-        from purchases.services import access_code_redeem
 
         row = Customer.objects.get(merchant=self.merchant, provider_customer_id=customer["id"])
         if AccessCode.objects.filter(redeemed_by=row).exists():

@@ -2,10 +2,10 @@ from django.shortcuts import render
 
 from common.filtering import ignored_filter_notes, tidy_url
 from common.params import CursorForm, query_params
-from common.views import merchant_required
+from merchants.guards import merchant_required
 
-from . import selectors
-from .filters import CustomerFilter
+from ..filters import CustomerFilter
+from ..selectors import customer_list as selectors
 
 RESULTS_ID = "customer-results"
 

@@ -3,11 +3,10 @@ the same AuditFilterForm to the same filters."""
 
 from django.shortcuts import render
 
+from audit import selectors
+from audit.forms import AuditFilterForm
 from common.params import CursorForm, query_params
-from common.views import merchant_required
-
-from . import selectors
-from .forms import AuditFilterForm
+from merchants.guards import merchant_required
 
 TEMPLATE = "audit/auditevent_list.html"
 

@@ -1,22 +1,24 @@
 """The customer page and its HTMX partials. Every view loads the customer within the signed-in merchant (404
-otherwise); reads come from customers/page.py. A partial asked without HTMX renders the whole page, so each
+otherwise); reads come from desk/selectors/. A partial asked without HTMX renders the whole page, so each
 link works without JavaScript."""
 
 import json
 
 from django import forms
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from common.filtering import ignored_filter_notes, tidy_url
 from common.params import AwareDateTimeField, CursorForm, PageForm, QueryForm, query_params
-from common.views import get_for_merchant, merchant_required
+from customers.models import Customer, Identifier
+from merchants.guards import get_for_merchant, merchant_required
 from purchases.models import Purchase
 from transactions.services import NOTE_MAX_LENGTH, NoteInvalid, customer_note_create
 
-from . import page as selectors
-from .filters import CustomerTransactionFilter
-from .models import Customer, Identifier
+from ..filters import CustomerTransactionFilter
+from ..selectors import activity, stats
+from ..selectors import customer_page as selectors
 
 TEMPLATE = "customers/customer_detail.html"
 TXN_RESULTS_ID = "customer-txn-results"
@@ -35,7 +37,7 @@ class TabForm(QueryForm):
         choices=[(t, t) for t in selectors.TABS if t != "transactions"], required=False, initial="details"
     )
     kind = forms.ChoiceField(
-        choices=[("", "All"), *((k, k) for k in selectors.ACTIVITY_KINDS)], required=False
+        choices=[("", "All"), *((k, k) for k in activity.ACTIVITY_KINDS)], required=False
     )
     before = AwareDateTimeField()
 
@@ -50,14 +52,14 @@ def _tab_context(request, customer, tab: str) -> dict:
     if tab == "details":
         ctx["last_txn"] = selectors.last_transaction(customer)
     elif tab == "stats":
-        ctx.update(selectors.stats_context(customer, timezone.now()))
+        ctx.update(stats.stats_context(customer, timezone.now()))
     elif tab == "info":
         ctx["links"] = selectors.identifier_links(customer)
     elif tab == "activity":
-        ctx["activity"] = selectors.activity(
+        ctx["activity"] = activity.activity(
             customer, kind=request.query.get("kind") or "", before=request.query.get("before")
         )
-        ctx["activity_kinds"] = selectors.ACTIVITY_KINDS
+        ctx["activity_kinds"] = activity.ACTIVITY_KINDS
         ctx["note_form"] = CustomerNoteForm()
     return ctx
 
@@ -224,6 +226,5 @@ def customer_note_add(request, public_id):
 
 
 def customer_url(customer) -> str:
-    from django.urls import reverse
 
     return reverse("customers:detail", args=[customer.public_id])

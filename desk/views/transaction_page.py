@@ -7,11 +7,10 @@ from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from common.views import get_for_merchant, merchant_required
+from merchants.guards import get_for_merchant, merchant_required
 from providers.models import ProviderEvent
-
-from .models import Dispute, Note, Transaction
-from .services import NOTE_MAX_LENGTH, NoteInvalid, note_create
+from transactions.models import Dispute, Note, Transaction
+from transactions.services import NOTE_MAX_LENGTH, NoteInvalid, note_create
 
 TEMPLATE = "transactions/transaction_detail.html"
 EVENTS_LIMIT = 50

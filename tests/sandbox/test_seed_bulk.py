@@ -6,10 +6,10 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count, F
 
-from common.management.commands import seed_bulk
 from customers.models import Customer, CustomerIdentifier
 from merchants.models import Membership, Merchant, User
 from purchases.models import Product, Purchase
+from sandbox.management.commands import seed_bulk
 from transactions.models import Transaction
 
 pytestmark = pytest.mark.django_db(transaction=True)

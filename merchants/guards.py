@@ -1,12 +1,13 @@
-"""Tenant and role checks in one place: every staff view goes through merchant_required."""
+"""Tenant and role checks in one place: every staff view goes through merchant_required, loads objects with
+get_for_merchant (another merchant's object is a 404), and a refusal renders through permission_denied."""
 
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 
-from merchants.permissions import has_permission
+from .permissions import has_permission
 
 
 def merchant_required(permission: str = "view"):
@@ -40,8 +41,6 @@ FORBIDDEN = "You do not have permission to do this."
 
 def permission_denied(request, exception=None):
     """403: a full page, or for an HTMX request a small modal fragment the page shows in place (teller.js)."""
-    from django.shortcuts import render
-
     message = str(exception) if exception and str(exception) else FORBIDDEN
     template = "components/_forbidden.html" if getattr(request, "htmx", False) else "403.html"
     return render(request, template, {"message": message}, status=403)
