@@ -182,3 +182,35 @@ def removals_pending(merchant):
         .select_related("purchase__customer", "purchase__product", "chat", "account")
         .order_by("revoke_requested_at", "id")
     )
+
+
+@dataclass(frozen=True)
+class SharedAccount:
+    """Another customer reached by one of this customer's Telegram accounts, or whose account reached one of
+    this customer's purchases (an account moved by staff, or one person redeeming two buyers' links)."""
+
+    customer_id: int
+    account: str
+
+
+def shared_telegram_accounts(customer, *, limit: int) -> list[SharedAccount]:
+    """At most `limit` rows per direction, 2 queries: grants of this customer's purchases held by accounts
+    now owned by others, and grants of others' purchases held by this customer's accounts."""
+    mine = (
+        AccessGrant.objects.filter(merchant_id=customer.merchant_id, purchase__customer=customer)
+        .exclude(account__customer=customer)
+        .values_list("account__customer_id", "account__username", "account__telegram_user_id")
+        .distinct()
+        .order_by("account__customer_id")[:limit]
+    )
+    theirs = (
+        AccessGrant.objects.filter(merchant_id=customer.merchant_id, account__customer=customer)
+        .exclude(purchase__customer=customer)
+        .values_list("purchase__customer_id", "account__username", "account__telegram_user_id")
+        .distinct()
+        .order_by("purchase__customer_id")[:limit]
+    )
+    return [
+        SharedAccount(customer_id=cid, account=f"@{username}" if username else str(user_id))
+        for cid, username, user_id in (*mine, *theirs)
+    ]

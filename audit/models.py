@@ -29,6 +29,7 @@ class AuditAction(models.TextChoices):
     CREDIT_SUCCEED = "credit.succeed", "Credit succeeded"
     CUSTOMER_BLOCK_ALL = "customer.block_all", "Customer details blocked (all)"
     CUSTOMER_UNBLOCK_ALL = "customer.unblock_all", "Customer details unblocked (all)"
+    CUSTOMER_BLOCK_LINKED = "customer.block_linked", "Linked customers blocked"
     DISPUTE_ACCEPT = "dispute.accept", "Dispute accepted"
     DISPUTE_DRAFT = "dispute.draft", "Dispute evidence saved as draft"
     DISPUTE_SUBMIT = "dispute.submit", "Dispute evidence submitted"

@@ -1,11 +1,33 @@
-"""Forms of the customers app: the "Manage customer details" modal."""
+"""Forms of the customers app: the "Manage customer details" modal and the reason of every block."""
 
 from django import forms
 
 from .models import BlockEvent
 
 
-class IdentifiersManageForm(forms.Form):
+class BlockReasonForm(forms.Form):
+    """The reason fields of every block: a listed reason (optional) and, for "Other", a description."""
+
+    reason = forms.ChoiceField(
+        choices=[("", "No reason given"), *BlockEvent.Reason.choices],
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    reason_text = forms.CharField(
+        max_length=500,
+        required=False,
+        label="Describe the reason",
+        widget=forms.TextInput(attrs={"placeholder": "Required for “Other”", "maxlength": 500}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("reason") == BlockEvent.Reason.OTHER and not (data.get("reason_text") or "").strip():
+            self.add_error("reason_text", "Describe the reason when you choose “Other”.")
+        return data
+
+
+class IdentifiersManageForm(BlockReasonForm):
     """The modal posts every listed detail id (`shown`), the ids blocked when it opened (`was_blocked`) and
     the ids whose toggle is on (`blocked`), so only the toggles this user moved are applied: another staff
     member's change made meanwhile is not silently reverted."""
@@ -26,17 +48,6 @@ class IdentifiersManageForm(forms.Form):
     was_blocked = forms.TypedMultipleChoiceField(coerce=int, required=False)
     blocked = forms.TypedMultipleChoiceField(coerce=int, required=False)
     radar_retry = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
-    reason = forms.ChoiceField(
-        choices=[("", "No reason given"), *BlockEvent.Reason.choices],
-        required=False,
-        widget=forms.RadioSelect,
-    )
-    reason_text = forms.CharField(
-        max_length=500,
-        required=False,
-        label="Describe the reason",
-        widget=forms.TextInput(attrs={"placeholder": "Required for “Other”", "maxlength": 500}),
-    )
     cancel_subscriptions = forms.BooleanField(required=False, label="Also cancel live subscriptions now")
 
     def __init__(self, *args, identifiers=(), **kwargs):
@@ -53,8 +64,6 @@ class IdentifiersManageForm(forms.Form):
         if not data.get("action"):
             # A Retry button carries only the detail's id (radar_retry=<id>).
             data["action"] = self.RADAR_RETRY if data.get("radar_retry") else self.SAVE
-        if data.get("reason") == BlockEvent.Reason.OTHER and not (data.get("reason_text") or "").strip():
-            self.add_error("reason_text", "Describe the reason when you choose “Other”.")
         if data["action"] == self.RADAR_RETRY and not data.get("radar_retry"):
             self.add_error(None, "Choose the detail to send to Stripe Radar again.")
         return data

@@ -161,6 +161,7 @@ class BlockEvent(models.Model):
         MANUAL = "MANUAL", "Manual"
         BLOCK_ALL = "BLOCK_ALL", "Block all"
         UNBLOCK_ALL = "UNBLOCK_ALL", "Unblock all"
+        BLOCK_LINKED = "BLOCK_LINKED", "Block all linked"
         CREDIT = "CREDIT", "Credit"
         SYSTEM = "SYSTEM", "System"
 

@@ -22,3 +22,26 @@ def customers_linked_to_blocked(merchant):
         .distinct()
         .order_by("-first_purchase_at", "-id")
     )
+
+
+SHARED_KINDS = (Identifier.Kind.CARD, Identifier.Kind.BANK_ACCOUNT, Identifier.Kind.EMAIL)
+
+
+def shared_identifier_links(customer, *, limit: int) -> list[tuple[int, Identifier]]:
+    """(other customer id, shared detail) for the customer's cards, bank accounts and emails (emails are
+    stored normalised: lower case, without a +tag), at most `limit` pairs, 2 queries."""
+    details = {
+        link.identifier_id: link.identifier
+        for link in CustomerIdentifier.objects.filter(
+            customer=customer, identifier__kind__in=SHARED_KINDS
+        ).select_related("identifier")
+    }
+    if not details:
+        return []
+    pairs = (
+        CustomerIdentifier.objects.filter(identifier_id__in=list(details))
+        .exclude(customer_id=customer.pk)
+        .values_list("customer_id", "identifier_id")
+        .order_by("customer_id", "identifier_id")[:limit]
+    )
+    return [(customer_id, details[identifier_id]) for customer_id, identifier_id in pairs]

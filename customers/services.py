@@ -384,6 +384,9 @@ def _check_reason(reason: str, reason_text: str) -> None:
         raise BlockingError("The reason is too long (500 characters at most).")
 
 
+check_block_reason = _check_reason  # for flows that block several customers: check once, before any write
+
+
 def _require_unblock(actor, merchant) -> None:
     if not _has_permission(actor, merchant, "identifier.unblock"):
         raise UnblockNotAllowed("Only a manager or the owner can unblock customer details.")

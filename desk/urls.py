@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from .views import audit, customer_page, customers, transaction_page
+from .views import audit, customer_page, customers, linked, transaction_page
 
 customer_patterns = [
     path("", customers.customer_list, name="list"),
@@ -29,6 +29,8 @@ customer_patterns = [
         customer_page.identifier_log,
         name="identifier-log",
     ),
+    # "Block all linked" on the Info tab's Linked customers panel.
+    path("<str:public_id>/linked/block/", linked.linked_block, name="linked-block"),
 ]
 
 transaction_patterns = [

@@ -17,6 +17,7 @@ from purchases.models import Purchase
 from transactions.services import NOTE_MAX_LENGTH, NoteInvalid, customer_note_create
 
 from ..filters import CustomerTransactionFilter
+from ..linked import linked_customers
 from ..selectors import activity, stats
 from ..selectors import customer_page as selectors
 
@@ -55,6 +56,7 @@ def _tab_context(request, customer, tab: str) -> dict:
         ctx.update(stats.stats_context(customer, timezone.now()))
     elif tab == "info":
         ctx["links"] = selectors.identifier_links(customer)
+        ctx["linked"] = linked_customers(customer)
     elif tab == "activity":
         ctx["activity"] = activity.activity(
             customer, kind=request.query.get("kind") or "", before=request.query.get("before")

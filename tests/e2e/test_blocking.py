@@ -154,3 +154,42 @@ def test_the_modal_works_as_a_page_without_javascript(browser, live_server, owne
     assert "tab=info" in page.url
     assert Identifier.objects.get(value="fp_visa4242").is_blocked
     context.close()
+
+
+def test_block_all_linked_lists_the_linked_customers_and_blocks_the_ticked(
+    page, sign_in, support, customer, screenshot
+):
+    merchant = customer.merchant
+    email_twin = factories.CustomerFactory(merchant=merchant, name="Joy Roe")
+    factories.CustomerIdentifierFactory(
+        customer=email_twin, identifier=Identifier.objects.get(value="jane.roe@example.org")
+    )
+    sign_in(support)
+    page.goto(f"/customers/{customer.public_id}/?tab=info")
+    panel = page.locator("#linked-customers")
+    expect(panel.locator("tbody tr")).to_have_count(2)
+    expect(panel.locator("tr", has_text="Jon Roe")).to_contain_text("Visa •••• 4242")
+    expect(panel.locator("tr", has_text="Joy Roe")).to_contain_text("jane.roe@example.org")
+
+    panel.locator("#block-linked").click()
+    modal = page.locator("#modal .linked-block")
+    expect(modal).to_be_visible()
+    expect(modal.locator("input[name=customers]:checked")).to_have_count(2)
+    modal.locator("li", has_text="Joy Roe").locator("input[name=customers]").uncheck()
+    modal.locator("label.radio-card", has_text="Fraud").click()
+    screenshot(page, "block-linked-modal")
+    modal.locator("#confirm-block-linked").click()
+
+    expect(page.locator("#modal .modal")).to_have_count(0)
+    expect(page.locator("#toasts")).to_contain_text("Blocked 1 linked customer")
+    expect(page.locator("#linked-customers tr", has_text="Jon Roe").locator(".badge-danger")).to_have_text(
+        "Blocked"
+    )
+    expect(page.locator("#linked-customers tr", has_text="Joy Roe").locator(".badge-success")).to_have_text(
+        "Active"
+    )
+    assert Customer.objects.get(name="Jon Roe").is_blocked
+    assert not Customer.objects.get(name="Joy Roe").is_blocked
+    assert set(BlockEvent.objects.filter(customer__name="Jon Roe").values_list("source", flat=True)) == {
+        "BLOCK_LINKED"
+    }

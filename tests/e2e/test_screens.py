@@ -23,7 +23,8 @@ WIDTHS = (1440, 1024, 768)
 
 @pytest.fixture
 def book(merchant, owner):
-    """A customer with every kind of product, a disputed chargeback, a scheduled cancellation and a note."""
+    """A customer with every kind of product, a disputed chargeback, a scheduled cancellation, a note and a
+    customer linked by a shared card."""
     now = timezone.now()
     customer = factories.CustomerFactory(
         merchant=merchant,
@@ -59,6 +60,11 @@ def book(merchant, owner):
         due_by=now + timedelta(days=2),
     )
     factories.NoteFactory(transaction=charge, merchant=merchant, author=owner, body="Asked for a receipt.")
+    # A customer sharing Maria's card: the Info tab's Linked customers panel and Block all linked.
+    card = factories.IdentifierFactory(merchant=merchant)
+    twin = factories.CustomerFactory(merchant=merchant, name="Mario Schneider")
+    for who in (customer, twin):
+        factories.CustomerIdentifierFactory(customer=who, identifier=card)
     return {"customer": customer, "charge": charge, "chargeback": chargeback}
 
 
@@ -147,4 +153,7 @@ def test_every_page_and_modal_fits_at_each_width(page, sign_in, owner, book, scr
     expect(page.locator(f"#txn-{book['chargeback'].pk}")).to_be_visible(timeout=15_000)
     _assert_fits(page, "customer page, every product open")
     _walk_modals(page, "main", width, screenshot, "customer", seen)
+    page.goto(f"/customers/{customer.public_id}/?tab=info")  # the Info tab's modals (block log, block linked)
+    _walk_modals(page, "#customer-tabs", width, screenshot, "customer", seen)
+    assert "block-all-linked-customers" in seen
     assert len(seen) >= 8, sorted(seen)  # every modal of the staff page, the transactions and the customer
