@@ -34,10 +34,23 @@ from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from customers.models import Customer  # noqa: E402
+from customers.models import Customer, CustomerIdentifier, Identifier  # noqa: E402
 from merchants.models import Membership, Merchant, User  # noqa: E402
 from purchases.models import Product, Purchase  # noqa: E402
 from transactions.models import Transaction  # noqa: E402
+
+
+def share_whale_card(whale, customers, n=5000) -> int:
+    """The worst case of the Linked customers panel: the whale's card used by `n` other customers (a card
+    shared that widely is a fraud ring or a test card). Idempotent; returns how many share it."""
+    card = whale.identifiers.filter(kind=Identifier.Kind.CARD).first()
+    if card is None:
+        return 0
+    others = customers.exclude(pk=whale.pk).order_by("id").values_list("id", flat=True)[:n]
+    CustomerIdentifier.objects.bulk_create(
+        [CustomerIdentifier(customer_id=cid, identifier=card) for cid in others], ignore_conflicts=True
+    )
+    return CustomerIdentifier.objects.filter(identifier=card).exclude(customer=whale).count()
 
 
 def percentile(values, q):
@@ -214,6 +227,8 @@ def main():
         ("customers list with the whale (search)", f"/customers/?q={whale.public_id}", None, 100),
         ("customers search count capped (name)", "/customers/?q=ann", None, 100),
     ]
+    linked = share_whale_card(whale, customers)
+    print(f"the whale's card is shared with {linked:,} other customers (Linked customers panel)\n")
     page = f"/customers/{whale.public_id}/"
     hx = {"HX-Request": "true"}
     cases += [
@@ -227,6 +242,7 @@ def main():
         ("whale products (partial)", f"{page}products/", None, 150),
         ("whale payment methods (partial)", f"{page}payment-methods/", None, 150),
     ]
+    cases.append(("whale block all linked (modal)", f"{page}linked/block/", None, 150))
     first_purchase = whale.purchases.order_by("id").first()
     if first_purchase:
         cases.append(

@@ -22,8 +22,10 @@
 
   function closeModal() {
     var root = document.getElementById("modal");
+    var wasOpen = Boolean(root && root.querySelector(".modal"));
     if (root) root.innerHTML = "";
     modalClosed();
+    if (wasOpen) returnFocus();
   }
 
   // Capture on window runs before htmx's own popstate listener, which would otherwise reload the page.
@@ -37,6 +39,7 @@
       modalEntry = false;
       var root = document.getElementById("modal");
       if (root) root.innerHTML = "";
+      returnFocus();
       event.stopImmediatePropagation();
       return;
     }
@@ -142,10 +145,63 @@
     return (message && message.textContent.trim()) || "You do not have permission to do this.";
   }
 
+  // Focus: an opened modal takes the focus (its [autofocus] field, else its first control), Tab and
+  // Shift+Tab cycle inside it, and closing it gives the focus back to what opened it (found again by id
+  // when the panel it sat in was refreshed meanwhile).
+  var opener = null;
+  var openerId = "";
+  var FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), ' +
+    'select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+  function openModalBox() { return document.querySelector("#modal .modal"); }
+
+  function focusables(box) {
+    return Array.prototype.filter.call(box.querySelectorAll(FOCUSABLE), function (el) {
+      return el.offsetParent !== null || el === document.activeElement;
+    });
+  }
+
+  function returnFocus() {
+    var back = opener && document.contains(opener) ? opener : (openerId && document.getElementById(openerId));
+    opener = null;
+    openerId = "";
+    if (back && back.focus) back.focus();
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.target;
+    if (target && target.id === "modal" && !openModalBox()) {
+      opener = event.detail.elt;
+      openerId = (opener && opener.id) || "";
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Tab") return;
+    var box = openModalBox();
+    if (!box) return;
+    var items = focusables(box);
+    if (!items.length) { event.preventDefault(); return; }
+    var first = items[0], last = items[items.length - 1];
+    var inside = box.contains(document.activeElement);
+    if (event.shiftKey && (document.activeElement === first || !inside)) { event.preventDefault(); last.focus(); }
+    else if (!event.shiftKey && (document.activeElement === last || !inside)) { event.preventDefault(); first.focus(); }
+  });
+
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
     if (!target || target.id !== "modal") return;
-    if (target.querySelector(".modal")) modalOpened(); else modalClosed();
+    var box = target.querySelector(".modal");
+    if (box) {
+      modalOpened();
+      if (!box.contains(document.activeElement)) {
+        var first = box.querySelector("[autofocus]") || focusables(box.querySelector(".modal-body") || box)[0];
+        if (first) first.focus();
+      }
+    } else {
+      modalClosed();
+      returnFocus();
+    }
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {
