@@ -1,6 +1,9 @@
-/* Keyboard shortcuts on lists: j / k move a visible focus between rows (tr[data-href] inside
-   [data-keyboard-list]), Enter opens the focused row, ? shows the shortcuts dialog, Escape closes it.
-   Never while typing in a field or with a modifier key held. No framework. */
+/* Keyboard shortcuts. Lists: j / k move a visible focus between rows (tr[data-href] inside
+   [data-keyboard-list]), Enter opens the focused row. Any page: an element with data-key="x" (and
+   data-key-label="what it does") is pressed by the key x, the first visible one when several carry it (the
+   customer page's tabs, Credit, Cancel, Block), so a key opens the same modal as the button. ? shows the
+   shortcuts dialog (the page's own keys included), Escape closes it. Never while typing in a field, with a
+   modifier key held or while a modal is open. No framework. */
 (function () {
   "use strict";
   var current = null;
@@ -36,19 +39,34 @@
 
   function dialog() {
     var box = document.getElementById("shortcuts-dialog");
-    if (box) return box;
+    if (box) box.remove();  // rebuilt each time: the page's keys change with its tab
     box = document.createElement("dialog");
     box.id = "shortcuts-dialog";
     box.className = "shortcuts-dialog";
     box.setAttribute("aria-labelledby", "shortcuts-title");
-    var keys = [["j", "Next row"], ["k", "Previous row"], ["Enter", "Open the row"], ["/", "Search"],
-      ["?", "This list of shortcuts"], ["Esc", "Close"]];
+    var keys = [["j", "Next row"], ["k", "Previous row"], ["Enter", "Open the row"], ["/", "Search"]];
+    var seen = {};
+    Array.prototype.forEach.call(document.querySelectorAll("[data-key][data-key-label]"), function (el) {
+      var key = el.getAttribute("data-key");
+      if (seen[key]) return;
+      seen[key] = true;
+      keys.push([key, el.getAttribute("data-key-label")]);
+    });
+    keys.push(["?", "This list of shortcuts"], ["Esc", "Close"]);
     var html = '<h2 id="shortcuts-title">Keyboard shortcuts</h2><dl class="shortcuts">';
     keys.forEach(function (k) { html += "<dt><kbd>" + k[0] + "</kbd></dt><dd>" + k[1] + "</dd>"; });
     html += '</dl><form method="dialog"><button class="btn btn-sm" type="submit">Close</button></form>';
     box.innerHTML = html;
     document.body.appendChild(box);
     return box;
+  }
+
+  function pageKey(key) {
+    var all = document.querySelectorAll('[data-key="' + key.replace(/["\\]/g, "") + '"]');
+    for (var i = 0; i < all.length; i++) {
+      if (all[i].offsetParent !== null && !all[i].disabled) return all[i];
+    }
+    return null;
   }
 
   document.addEventListener("keydown", function (event) {
@@ -66,6 +84,12 @@
     } else if (event.key === "?") {
       event.preventDefault();
       dialog().showModal();
+    } else if (event.key.length === 1 && !document.querySelector("#modal .modal")) {
+      var button = pageKey(event.key);
+      if (!button) return;
+      event.preventDefault();
+      button.focus();  // the modal gives the focus back here when it closes
+      button.click();
     }
   });
 
