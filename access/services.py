@@ -17,6 +17,7 @@ from audit.services import audit_record
 from purchases.models import Purchase
 
 from .models import AccessGrant, ChatMember, LinkToken, TelegramAccount, TelegramBot, TelegramChat
+from .plans import entitling_purchase
 from .telegram import TelegramClient, TelegramError
 
 
@@ -175,12 +176,10 @@ def access_revocation_request(*, purchase: Purchase, now: datetime) -> list[int]
 
 def _still_entitled(grant: AccessGrant) -> bool:
     """Another live purchase of a customer linked to this Telegram account gives the same chat."""
-    return (
-        Purchase.objects.live_now()
-        .filter(product__chats=grant.chat_id, customer__telegram_accounts=grant.account_id)
-        .exclude(pk=grant.purchase_id)
-        .exists()
+    other = entitling_purchase(
+        chat_id=grant.chat_id, account_id=grant.account_id, excluding_purchase_id=grant.purchase_id
     )
+    return other is not None
 
 
 def access_grant_revoke(*, grant_id: int, now: datetime) -> AccessGrant:

@@ -20,12 +20,10 @@ from merchants.permissions import has_permission
 from . import tasks
 from .identifiers import normalize_email
 from .models import BlockEvent, Customer, CustomerIdentifier, Identifier
+from .plans import customer_identifiers, mirrors_to_radar  # the sets the modals preview
 from .signals import subscriptions_cancel_requested
 
 log = structlog.get_logger(__name__)
-
-# Identifier kinds Stripe Radar has a value list for (bank accounts have none).
-RADAR_KINDS = {Identifier.Kind.CARD, Identifier.Kind.EMAIL, Identifier.Kind.CUSTOMER_ID}
 
 
 class BlockingError(Exception):
@@ -158,7 +156,7 @@ def identifiers_apply(
     detail would be unblocked by a support agent (nothing changed).
     """
     _check_reason(reason, reason_text)
-    identifiers = {i.pk: i for i in _customer_identifiers(customer).filter(pk__in=list(changes))}
+    identifiers = {i.pk: i for i in customer_identifiers(customer).filter(pk__in=list(changes))}
     unknown = set(changes) - set(identifiers)
     if unknown:
         raise BlockingError("Some of these details do not belong to this customer. Reload and try again.")
@@ -284,7 +282,7 @@ def _transition(
     locked.is_blocked = blocked
     locked.blocked_at = now if blocked else None
     fields = ["is_blocked", "blocked_at", "updated_at"]
-    if _mirrors_to_radar(locked):
+    if mirrors_to_radar(locked):
         locked.radar_status, locked.radar_error = Identifier.SyncStatus.PENDING, ""
         fields += ["radar_status", "radar_error"]
         _enqueue_radar_sync(locked.pk)
@@ -325,7 +323,8 @@ def _transition(
 
 def _transition_all(*, actor, now, customer, blocked, reason, reason_text, source) -> list[BlockEvent]:
     events = []
-    for identifier in _customer_identifiers(customer).order_by("pk"):
+    # The details block_all_plan / unblock_all_plan list: those not yet in the target state change.
+    for identifier in customer_identifiers(customer).order_by("pk"):
         event = _transition(
             actor=actor,
             now=now,
@@ -341,10 +340,6 @@ def _transition_all(*, actor, now, customer, blocked, reason, reason_text, sourc
     return events
 
 
-def _customer_identifiers(customer: Customer):
-    return Identifier.objects.for_merchant(customer.merchant).filter(customer_links__customer=customer)
-
-
 def _sync_customer_flags(identifier: Identifier) -> None:
     """Customer.is_blocked mirrors "one of my CUSTOMER_ID details is blocked", for every linked customer."""
     blocked_ids = CustomerIdentifier.objects.filter(
@@ -356,7 +351,7 @@ def _sync_customer_flags(identifier: Identifier) -> None:
 
 def _ensure_customer_id_identifier(customer: Customer, *, now) -> None:
     """The customer ID detail, so a block-all also marks the customer blocked (sync normally creates it)."""
-    if _customer_identifiers(customer).filter(kind=Identifier.Kind.CUSTOMER_ID).exists():
+    if customer_identifiers(customer).filter(kind=Identifier.Kind.CUSTOMER_ID).exists():
         return
     value = customer.provider_customer_id or customer.public_id
     identifier, _ = Identifier.objects.get_or_create(
@@ -365,10 +360,6 @@ def _ensure_customer_id_identifier(customer: Customer, *, now) -> None:
     CustomerIdentifier.objects.get_or_create(
         customer=customer, identifier=identifier, defaults={"first_seen_at": now, "last_seen_at": now}
     )
-
-
-def _mirrors_to_radar(identifier: Identifier) -> bool:
-    return identifier.kind in RADAR_KINDS and tasks.provider_mirrors_radar(identifier.merchant)
 
 
 def _enqueue_radar_sync(identifier_id: int) -> None:

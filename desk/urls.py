@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from .views import audit, customer_page, customers, linked, transaction_page
+from .views import audit, consequences, customer_page, customers, linked, transaction_page
 
 customer_patterns = [
     path("", customers.customer_list, name="list"),
@@ -31,11 +31,15 @@ customer_patterns = [
     ),
     # "Block all linked" on the Info tab's Linked customers panel.
     path("<str:public_id>/linked/block/", linked.linked_block, name="linked-block"),
+    # "What will happen" boxes of the modals (read-only; reloaded as the modal's form changes).
+    path("<str:public_id>/details/manage/preview/", consequences.details_preview, name="identifiers-preview"),
+    path("purchases/<int:pk>/preview/", consequences.cancel_preview, name="cancel-preview"),
 ]
 
 transaction_patterns = [
     path("<int:pk>/", transaction_page.transaction_detail, name="detail"),
     path("<int:pk>/notes/", transaction_page.note_add, name="note-add"),
+    path("<int:pk>/credit/preview/", consequences.credit_preview, name="credit-preview"),
 ]
 
 audit_patterns = [

@@ -30,48 +30,21 @@ from common.locks import ActionBusy, action_lock
 from customers.models import Customer, ProviderKind
 from payments.registry import get_provider, record
 
+from .errors import (  # the refusals, re-exported: callers catch them from here
+    AccessCodeError,
+    CancelOptionNotAllowed,
+    CancelWhen,
+    NotASubscription,
+    NotScheduledToCancel,
+    PurchaseError,
+    PurchaseNotLive,
+    WrongConfirmationPhrase,
+)
 from .models import AccessCode, Product, Purchase
+from .plans import cancel_options, cancel_plan, cancel_refusal, period_end, subscription_refusal
 from .signals import purchase_access_ended
 
 CONFIRMATION_PHRASE = "CANCEL PURCHASE"
-
-
-class PurchaseError(Exception):
-    """A domain rule refused the action; `message` is safe to show to staff."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-class PurchaseNotLive(PurchaseError):
-    pass
-
-
-class NotASubscription(PurchaseError):
-    pass
-
-
-class NotScheduledToCancel(PurchaseError):
-    pass
-
-
-class WrongConfirmationPhrase(PurchaseError):
-    pass
-
-
-class CancelOptionNotAllowed(PurchaseError):
-    pass
-
-
-class AccessCodeError(PurchaseError):
-    pass
-
-
-class CancelWhen:
-    IMMEDIATELY = "IMMEDIATELY"
-    PERIOD_END = "PERIOD_END"
-    CHOICES = [(IMMEDIATELY, "Immediately"), (PERIOD_END, "At the end of the period")]
 
 
 @dataclass
@@ -100,8 +73,7 @@ def _date(value: datetime | None) -> str:
     return format_day(value) if value else "the end of the period"
 
 
-def _period_end(purchase: Purchase) -> datetime | None:
-    return purchase.cancel_at or purchase.current_period_end_at
+_period_end = period_end
 
 
 @contextmanager
@@ -117,15 +89,9 @@ def _locked(purchase: Purchase) -> Iterator[Purchase]:
 
 
 def _require_live_subscription(purchase: Purchase) -> None:
-    if purchase.kind != Purchase.Kind.SUBSCRIPTION:
-        raise NotASubscription("Only subscriptions can be canceled at the provider.")
-    if not purchase.is_live:
-        raise PurchaseNotLive(
-            f"This subscription has already ended ({purchase.current_status_label.lower()}); "
-            "it cannot be canceled."
-        )
-    if not purchase.provider_subscription_id:
-        raise NotASubscription("This subscription has no provider subscription id.")
+    error = subscription_refusal(purchase)
+    if error:
+        raise error
 
 
 def _snapshot(purchase: Purchase) -> dict:
@@ -243,11 +209,7 @@ def subscription_recover(*, actor, now: datetime, purchase: Purchase) -> CancelR
 # Purchases table: Cancel purchase (typed confirmation)
 
 
-def purchase_cancel_options(purchase: Purchase) -> list[str]:
-    """The "when" choices the modal offers: live subscriptions have a period to wait for, the rest do not."""
-    if purchase.kind == Purchase.Kind.SUBSCRIPTION and purchase.is_live:
-        return [CancelWhen.IMMEDIATELY, CancelWhen.PERIOD_END]
-    return [CancelWhen.IMMEDIATELY]
+purchase_cancel_options = cancel_options  # the "when" choices the modal offers
 
 
 def purchase_cancel(
@@ -266,17 +228,13 @@ def purchase_cancel(
 
 
 def _purchase_cancel_locked(*, actor, now: datetime, purchase: Purchase, when: str) -> CancelResult:
-    if not purchase.is_live:
-        raise PurchaseNotLive(
-            f"This purchase has already ended ({purchase.current_status_label.lower()}); "
-            "it cannot be canceled."
-        )
-    if when not in purchase_cancel_options(purchase):
-        raise CancelOptionNotAllowed("This purchase can only be canceled immediately.")
+    plan = cancel_plan(purchase=purchase, when=when, now=now)  # the branch the modal's preview showed
+    error = cancel_refusal(purchase, when)
+    if error:
+        raise error
     choice = {"when": when}
-    if purchase.kind == Purchase.Kind.SUBSCRIPTION:
-        _require_live_subscription(purchase)
-        if when == CancelWhen.PERIOD_END:
+    if plan.at_provider:
+        if not plan.immediately:
             return _schedule_at_provider(
                 actor=actor, now=now, purchase=purchase, action=AuditAction.PURCHASE_CANCEL, choice=choice
             )
@@ -517,3 +475,28 @@ def _mark_customer_used_code(*, customer: Customer, now: datetime) -> None:
             "updated_at",
         ]
     )
+
+
+__all__ = [
+    "CONFIRMATION_PHRASE",
+    "AccessCodeError",
+    "CancelOptionNotAllowed",
+    "CancelResult",
+    "CancelWhen",
+    "GeneratedBatch",
+    "NotASubscription",
+    "NotScheduledToCancel",
+    "PurchaseError",
+    "PurchaseNotLive",
+    "WrongConfirmationPhrase",
+    "access_code_delete",
+    "access_code_redeem",
+    "access_codes_generate",
+    "access_expiry",
+    "purchase_cancel",
+    "purchase_cancel_options",
+    "purchases_expire",
+    "subscription_cancel",
+    "subscription_cancel_now",
+    "subscription_recover",
+]

@@ -84,6 +84,7 @@ class CreditForm(forms.Form):
         self.charge = charge
         self.fields["amount"].currency = charge.currency
         self.fields["amount"].widget.attrs["placeholder"] = amount_example(charge.currency)
+        self.fields["amount"].widget.attrs["data-preview-live"] = ""  # "What will happen" follows the typing
 
     def clean(self):
         data = super().clean()

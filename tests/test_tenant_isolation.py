@@ -173,6 +173,7 @@ KWARGS: dict[str, Kwarg] = {
     "refunds.pk": Kwarg(lambda w: w.repayment.pk),
     "purchases:access-code-delete.pk": Kwarg(lambda w: w.access_code.pk),
     "purchases.pk": Kwarg(lambda w: w.purchase.pk),
+    "customers:cancel-preview.pk": Kwarg(lambda w: w.purchase.pk),
     "access:access-retry.pk": Kwarg(lambda w: w.purchase.pk),
     "batch": Kwarg(lambda w: w.access_code.batch, kind="label"),
     "providers.pk": Kwarg(lambda w: w.provider_event.pk),

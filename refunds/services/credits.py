@@ -240,7 +240,8 @@ def _check_request(
         )
 
 
-def _check_amount(charge: Transaction, amount: int, remaining: int, membership) -> None:
+def check_amount(charge: Transaction, amount: int, remaining: int, membership) -> None:
+    """Refuse an amount the charge or the role does not allow (raises CreditRefused). The preview uses it."""
     currency = charge.currency
     if amount <= 0:
         raise CreditRefused("Enter an amount greater than zero.", field="amount")
@@ -286,7 +287,7 @@ def _reserve(
             return existing, False
         remaining = credit_remaining(charge)
         amount = remaining if amount is None else amount
-        _check_amount(charge, amount, remaining, membership)
+        check_amount(charge, amount, remaining, membership)
         credit = Credit.objects.create(
             merchant=charge.merchant,
             transaction=charge,

@@ -100,12 +100,23 @@
     }
   });
 
+  // The "What will happen" box (#consequences) reloads when a field of its form changes the outcome: on
+  // change, and while typing in a field marked data-preview-live (the credit amount). Typing the confirmation
+  // phrase changes nothing, so it does not ask the server again.
+  function refreshConsequences(field) {
+    var form = field.closest && field.closest("form");
+    if (!form || !form.querySelector("#consequences") || field.matches("[data-confirm-phrase]")) return;
+    form.dispatchEvent(new CustomEvent("consequences:refresh"));
+  }
+
   document.addEventListener("input", function (event) {
     if (event.target.matches("[data-confirm-phrase]")) syncConfirmPhrases();
+    if (event.target.matches("[data-preview-live]")) refreshConsequences(event.target);
   });
 
   document.addEventListener("change", function (event) {
     syncConditionals();
+    refreshConsequences(event.target);
     var form = event.target.closest("form[data-autosubmit]");
     if (form) form.submit();
   });
