@@ -18,3 +18,10 @@ def hx_trigger_response(
     response = HttpResponse(status=status)
     response["HX-Trigger"] = json.dumps(payload)
     return response
+
+
+def modal_base(request, page: str = "components/_modal_page.html") -> str:
+    """The one place that chooses the shell a modal template extends: the modal itself for an HTMX request (it
+    goes into #modal), else `page`, which holds the same blocks in a card (every modal link works without
+    JavaScript; `page` extends components/_modal_page.html)."""
+    return "components/_modal.html" if getattr(request, "htmx", False) else page

@@ -3,6 +3,8 @@ transactions list and the global search. The list's filter set itself is `desk.f
 
 import re
 
+import django_filters
+from django import forms
 from django.db.models import Q
 
 import common.lookups  # noqa: F401 - registers __ilike_contains
@@ -38,3 +40,21 @@ def search_q(term: str, merchant=None) -> Q:
         # with it, served by the prefix indexes (common/migrations/0002_scale_indexes.py).
         return Q(name__istartswith=term) | Q(email__istartswith=term)
     return Q(name__ilike_contains=term) | Q(email__ilike_contains=term)
+
+
+def search_filter(*, placeholder: str, aria_label: str) -> django_filters.CharFilter:
+    """The `q` box of a list's filter bar (customers, transactions): bounded, no autocomplete; the FilterSet
+    gives the `filter_search` method that reads it."""
+    return django_filters.CharFilter(
+        method="filter_search",
+        label="Search",
+        max_length=SEARCH_MAX_LENGTH,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": placeholder,
+                "autocomplete": "off",
+                "aria-label": aria_label,
+            }
+        ),
+    )

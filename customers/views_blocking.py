@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from common.htmx import hx_trigger_response
+from common.htmx import hx_trigger_response, modal_base
 from merchants.guards import get_for_merchant, merchant_required
 from merchants.permissions import has_permission
 
@@ -90,7 +90,7 @@ def _render(request, customer, form, details, *, status=200):
         detail.checked = str(detail.pk) in checked if checked is not None else detail.is_blocked
     may_unblock = has_permission(request.membership, "identifier.unblock")
     context = {
-        "base_template": "components/_modal.html" if request.htmx else "customers/identifier_manage.html",
+        "base_template": modal_base(request, "customers/identifier_manage.html"),
         "customer": customer,
         "form": form,
         "details": details,

@@ -2,11 +2,10 @@
 arrives from the URL, so a bad one is ignored (the form error becomes a visible note), never an error page."""
 
 import django_filters
-from django import forms
 from django.db import connections
 from django.db.models import Exists, OuterRef
 
-from customers.filters import MIN_SUBSTRING_LENGTH, SEARCH_MAX_LENGTH, search_q
+from customers.filters import MIN_SUBSTRING_LENGTH, search_filter, search_q
 from customers.models import Customer, ProviderKind
 from purchases.models import Product, Purchase
 from transactions.filters import TransactionFilter
@@ -21,19 +20,7 @@ def merchant_products(request):
 
 
 class CustomerFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        method="filter_search",
-        label="Search",
-        max_length=SEARCH_MAX_LENGTH,
-        widget=forms.TextInput(
-            attrs={
-                "type": "search",
-                "placeholder": "Name, email, customer ID or cus_…",
-                "autocomplete": "off",
-                "aria-label": "Search customers",
-            }
-        ),
-    )
+    q = search_filter(placeholder="Name, email, customer ID or cus_…", aria_label="Search customers")
     product = django_filters.ModelChoiceFilter(
         queryset=merchant_products,
         method="filter_product",

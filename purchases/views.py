@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from common.csv import csv_stream
-from common.htmx import hx_trigger_response
+from common.htmx import hx_trigger_response, modal_base
 from common.params import PageForm, query_params, safe_next
 from merchants.guards import get_for_merchant, merchant_required
 from merchants.permissions import has_permission
@@ -47,7 +47,7 @@ def _customer_url(purchase: Purchase) -> str:
 
 def _render_modal(request, template: str, purchase: Purchase, form, action_url: str, **extra):
     context = {
-        "base_template": "components/_modal.html" if request.htmx else "purchases/_modal_page.html",
+        "base_template": modal_base(request),
         "purchase": purchase,
         "form": form,
         "action_url": action_url,

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from common.htmx import hx_trigger_response
+from common.htmx import hx_trigger_response, modal_base
 from common.money import format_money
 from merchants.guards import get_for_merchant, merchant_required
 from transactions.models import Transaction
@@ -33,10 +33,6 @@ def _back_url(txn: Transaction) -> str:
     if txn.customer_id:
         return reverse("customers:detail", args=[txn.customer.public_id])
     return reverse("transactions:detail", args=[txn.pk])
-
-
-def _base_template(request) -> str:
-    return "components/_modal.html" if request.htmx else "refunds/_modal_page.html"
 
 
 def _done(request, txn: Transaction, message: str):
@@ -98,7 +94,7 @@ def credit(request, pk):
         **selectors.credit_modal_context(charge, membership=request.membership),
         "form": form,
         "blocked": blocked,
-        "base_template": _base_template(request),
+        "base_template": modal_base(request),
         "action_url": reverse("refunds:credit", args=[charge.pk]),
         "back_url": _back_url(charge),
     }
@@ -125,7 +121,7 @@ def _render_repayment(
         "form": form,
         "blocked": _repayment_blocked(chargeback),
         "created": created,
-        "base_template": _base_template(request),
+        "base_template": modal_base(request),
         "back_url": _back_url(chargeback),
         "action_url": reverse("refunds:repayment", args=[chargeback.pk]),
     }

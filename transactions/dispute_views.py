@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from common.filtering import ignored_filter_notes, tidy_url
-from common.htmx import hx_trigger_response
+from common.htmx import hx_trigger_response, modal_base
 from common.params import CursorForm, query_params
 from merchants.guards import get_for_merchant, merchant_required
 from merchants.permissions import PERMISSIONS
@@ -55,13 +55,9 @@ def _dispute(request, pk) -> Dispute:
     return get_for_merchant(qs, request, pk=pk)
 
 
-def _base_template(request) -> str:
-    return "components/_modal.html" if request.htmx else "refunds/_modal_page.html"
-
-
 def _render(request, dispute, *, form=None, accept_form=None, error="", saved="", status=200):
     context = {
-        "base_template": _base_template(request),
+        "base_template": modal_base(request),
         "dispute": dispute,
         "chargeback": dispute.transaction,
         "form": form or EvidenceForm(dispute=dispute),

@@ -10,11 +10,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from customers import filters as customer_filters
+from customers.filters import search_filter
 from customers.models import Customer
 
 from .models import Transaction
 
-SEARCH_MAX_LENGTH = 200
 CUSTOMERS_MAX = 100
 PROVIDER_ID_RE = re.compile(r"^(ch|py|re|dp|pi|pyr|du|txn)_[A-Za-z0-9_]+$")
 
@@ -40,18 +40,8 @@ def start_of_day(day) -> datetime:
 
 
 class TransactionFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        method="filter_search",
-        label="Search",
-        max_length=SEARCH_MAX_LENGTH,
-        widget=forms.TextInput(
-            attrs={
-                "type": "search",
-                "placeholder": "Customer name, email, ID or ch_ / re_ / dp_ id",
-                "autocomplete": "off",
-                "aria-label": "Search transactions",
-            }
-        ),
+    q = search_filter(
+        placeholder="Customer name, email, ID or ch_ / re_ / dp_ id", aria_label="Search transactions"
     )
     type = django_filters.ChoiceFilter(
         field_name="kind", choices=Transaction.Kind.choices, label="Type", empty_label="All types"

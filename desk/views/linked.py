@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from common.htmx import hx_trigger_response
+from common.htmx import hx_trigger_response, modal_base
 from customers.models import Customer
 from customers.services import BlockingError
 from merchants.guards import get_for_merchant, merchant_required
@@ -58,7 +58,7 @@ def _render(request, customer, form, rows, *, more: bool):
     for row in rows:
         row.ticked = ticked is None or str(row.customer.pk) in {str(v) for v in ticked}
     context = {
-        "base_template": "components/_modal.html" if request.htmx else "customers/identifier_manage.html",
+        "base_template": modal_base(request, "customers/identifier_manage.html"),
         "customer": customer,
         "form": form,
         "rows": rows,

@@ -7,6 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.core.servers.basehttp import WSGIServer
+from django.test.testcases import LiveServerThread
 from playwright.sync_api import sync_playwright
 
 from tests.factories import PASSWORD
@@ -25,6 +28,21 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",
 ]
+
+
+class SerialWSGIServer(WSGIServer):
+    """The live server answering one request at a time. On the embedded SQLite test database every thread of
+    the threaded server shares one in-memory connection, so two requests at once (a modal's "What will happen"
+    box loading while the test submits the form) fail with "database table is locked", a failure of the test
+    setup that no deployment has (PostgreSQL, or a SQLite file with WAL). PostgreSQL keeps the threaded
+    server: there, requests at once are what the tests should see."""
+
+    def __init__(self, *args, connections_override=None, **kwargs):
+        super().__init__(*args, **kwargs)  # LiveServerThread.run() installs the shared connection itself
+
+
+if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    LiveServerThread.server_class = SerialWSGIServer
 
 
 def pytest_collection_modifyitems(items):
