@@ -66,6 +66,10 @@ def page(browser, live_server):
     page.set_default_timeout(20_000)
     page.set_default_navigation_timeout(30_000)
     yield page
+    try:  # let the server finish what the page asked for before the test database is flushed
+        page.wait_for_load_state("networkidle", timeout=5_000)
+    except Exception:  # noqa: BLE001 - a page still busy after 5 s is closed anyway
+        pass
     context.close()
 
 
