@@ -10,18 +10,23 @@ from datetime import datetime
 
 import structlog
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 
 from audit.models import AuditAction
 from audit.services import audit_record
 from merchants.models import Membership
 from merchants.permissions import has_permission
 
-from . import tasks
 from .identifiers import normalize_email
-from .models import BlockEvent, Customer, CustomerIdentifier, Identifier
-from .plans import customer_identifiers, mirrors_to_radar  # the sets the modals preview
+from .models import BlockEvent, Customer, Identifier
+from .plans import customer_identifiers  # the sets the modals preview
 from .signals import subscriptions_cancel_requested
+from .transitions import (
+    copy_state,
+    enqueue_radar_sync,
+    ensure_customer_id_identifier,
+    transition,
+    transition_all,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -76,7 +81,7 @@ def identifier_block(
     """
     _check_reason(reason, reason_text)
     with transaction.atomic():
-        return _transition(
+        return transition(
             actor=actor,
             now=now,
             identifier=identifier,
@@ -106,7 +111,7 @@ def identifier_unblock(
     _require_unblock(actor, identifier.merchant)
     _check_reason(reason, reason_text)
     with transaction.atomic():
-        return _transition(
+        return transition(
             actor=actor,
             now=now,
             identifier=identifier,
@@ -134,8 +139,8 @@ def identifier_radar_retry(*, actor, now: datetime, identifier: Identifier) -> N
             target=locked,
             now=now,
         )
-        _enqueue_radar_sync(locked.pk)
-    _copy_state(locked, identifier)
+        enqueue_radar_sync(locked.pk)
+    copy_state(locked, identifier)
 
 
 # --- several details (the modal) ----------------------------------------------------------------
@@ -165,7 +170,7 @@ def identifiers_apply(
     events = []
     with transaction.atomic():
         for pk in sorted(changes):  # a fixed lock order: two concurrent saves cannot deadlock
-            event = _transition(
+            event = transition(
                 actor=actor,
                 now=now,
                 identifier=identifiers[pk],
@@ -198,8 +203,8 @@ def customer_block_all(
     """
     _check_reason(reason, reason_text)
     with transaction.atomic():
-        _ensure_customer_id_identifier(customer, now=now)
-        events = _transition_all(
+        ensure_customer_id_identifier(customer, now=now)
+        events = transition_all(
             actor=actor,
             now=now,
             customer=customer,
@@ -246,7 +251,7 @@ def customer_unblock_all(
     _require_unblock(actor, customer.merchant)
     _check_reason(reason, reason_text)
     with transaction.atomic():
-        events = _transition_all(
+        events = transition_all(
             actor=actor,
             now=now,
             customer=customer,
@@ -268,102 +273,7 @@ def customer_unblock_all(
     return events
 
 
-# --- internals --------------------------------------------------------------------------------------
-
-
-def _transition(
-    *, actor, now, identifier, blocked, customer, reason, reason_text, source
-) -> BlockEvent | None:
-    """Move one detail to `blocked` under a row lock. Must run inside transaction.atomic()."""
-    locked = Identifier.objects.select_for_update().select_related("merchant").get(pk=identifier.pk)
-    if locked.is_blocked == blocked:
-        _copy_state(locked, identifier)
-        return None
-    locked.is_blocked = blocked
-    locked.blocked_at = now if blocked else None
-    fields = ["is_blocked", "blocked_at", "updated_at"]
-    if mirrors_to_radar(locked):
-        locked.radar_status, locked.radar_error = Identifier.SyncStatus.PENDING, ""
-        fields += ["radar_status", "radar_error"]
-        _enqueue_radar_sync(locked.pk)
-    locked.save(update_fields=fields)
-    action = BlockEvent.Action.BLOCK if blocked else BlockEvent.Action.UNBLOCK
-    event = BlockEvent.objects.create(
-        merchant=locked.merchant,
-        identifier=locked,
-        action=action,
-        actor=_user_or_none(actor),
-        reason=reason or "",
-        reason_text=reason_text or "",
-        source=source,
-        customer=customer,
-        created_at=now,
-    )
-    if locked.kind == Identifier.Kind.CUSTOMER_ID:
-        _sync_customer_flags(locked)
-    audit_record(
-        merchant=locked.merchant,
-        actor=actor,
-        action=AuditAction.IDENTIFIER_BLOCK if blocked else AuditAction.IDENTIFIER_UNBLOCK,
-        target=locked,
-        now=now,
-        customer=customer,
-        data={
-            "kind": locked.kind,
-            "before": {"is_blocked": not blocked},
-            "after": {"is_blocked": blocked},
-            "reason": reason,
-            "reason_text": reason_text,
-            "source": source,
-        },
-    )
-    _copy_state(locked, identifier)
-    return event
-
-
-def _transition_all(*, actor, now, customer, blocked, reason, reason_text, source) -> list[BlockEvent]:
-    events = []
-    # The details block_all_plan / unblock_all_plan list: those not yet in the target state change.
-    for identifier in customer_identifiers(customer).order_by("pk"):
-        event = _transition(
-            actor=actor,
-            now=now,
-            identifier=identifier,
-            blocked=blocked,
-            customer=customer,
-            reason=reason,
-            reason_text=reason_text,
-            source=source,
-        )
-        if event:
-            events.append(event)
-    return events
-
-
-def _sync_customer_flags(identifier: Identifier) -> None:
-    """Customer.is_blocked mirrors "one of my CUSTOMER_ID details is blocked", for every linked customer."""
-    blocked_ids = CustomerIdentifier.objects.filter(
-        customer=OuterRef("pk"), identifier__kind=Identifier.Kind.CUSTOMER_ID, identifier__is_blocked=True
-    )
-    linked = CustomerIdentifier.objects.filter(identifier=identifier).values("customer_id")
-    Customer.objects.filter(pk__in=linked).update(is_blocked=Exists(blocked_ids))
-
-
-def _ensure_customer_id_identifier(customer: Customer, *, now) -> None:
-    """The customer ID detail, so a block-all also marks the customer blocked (sync normally creates it)."""
-    if customer_identifiers(customer).filter(kind=Identifier.Kind.CUSTOMER_ID).exists():
-        return
-    value = customer.provider_customer_id or customer.public_id
-    identifier, _ = Identifier.objects.get_or_create(
-        merchant=customer.merchant, kind=Identifier.Kind.CUSTOMER_ID, value=value, defaults={"display": value}
-    )
-    CustomerIdentifier.objects.get_or_create(
-        customer=customer, identifier=identifier, defaults={"first_seen_at": now, "last_seen_at": now}
-    )
-
-
-def _enqueue_radar_sync(identifier_id: int) -> None:
-    transaction.on_commit(lambda: tasks.radar_sync_identifier.delay(identifier_id))
+# --- rules ----------------------------------------------------------------------------------------------
 
 
 def _check_reason(reason: str, reason_text: str) -> None:
@@ -388,18 +298,6 @@ def _has_permission(actor, merchant, permission: str) -> bool:
         return False
     membership = Membership.objects.active().filter(user=actor, merchant=merchant).first()
     return has_permission(membership, permission)
-
-
-def _user_or_none(actor):
-    return actor if getattr(actor, "is_authenticated", False) else None
-
-
-def _copy_state(source: Identifier, target: Identifier) -> None:
-    """Keep the caller's instance in step with the row we changed."""
-    if source is target:
-        return
-    for field in ("is_blocked", "blocked_at", "radar_status", "radar_error", "radar_item_id"):
-        setattr(target, field, getattr(source, field))
 
 
 __all__ = [

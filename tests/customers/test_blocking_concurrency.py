@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from customers import services
+from customers import transitions
 from customers.models import BlockEvent, Identifier
 from customers.services import identifier_block, identifier_unblock
 from tests import factories
@@ -45,7 +45,7 @@ def test_a_block_and_an_unblock_at_once_end_consistent_and_both_are_logged(owner
     merchant = owner.memberships.get().merchant
     card = factories.CustomerIdentifierFactory(customer__merchant=merchant).identifier
     inside_block = threading.Event()
-    real_audit = services.audit_record
+    real_audit = transitions.audit_record
 
     def slow_audit(**kwargs):
         # The blocker holds the row lock here while the unblocker starts: it must wait, then see "blocked".
@@ -54,7 +54,7 @@ def test_a_block_and_an_unblock_at_once_end_consistent_and_both_are_logged(owner
             threading.Event().wait(0.5)
         return real_audit(**kwargs)
 
-    monkeypatch.setattr(services, "audit_record", slow_audit)
+    monkeypatch.setattr(transitions, "audit_record", slow_audit)
     errors = []
     now = timezone.now()
 
