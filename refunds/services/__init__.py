@@ -1,11 +1,10 @@
 """Every write of the credit and repayment flows (reserve, call the provider, record; see credits.py). Split
 by flow; import from here."""
 
+from .credit_outcome import credit_reconcile, credits_reconcile_pending
 from .credits import (
     credit_create,
-    credit_reconcile,
     credit_remaining,
-    credits_reconcile_pending,
     is_under_chargeback,
     new_idempotency_key,
     support_limit,

@@ -5,12 +5,13 @@ Where a credit happens, end to end (docs/architecture.md, "Flows, step by step",
 2. `credit_create` (here): `transactions.rules.credit_refusal` (can this charge be credited, and why not),
    then `_reserve`: lock the charge row, recompute the remaining balance counting PENDING credits, create the
    PENDING credit with its idempotency key (audited) -> commit.
-3. `_provider(merchant).refund(...)` with that key (`payments.registry.get_provider`; Stripe is
-   `providers/stripe.py`).
-4. `_record_refund`: success is recorded through `payments.registry.record` (the refund webhook's code path,
-   `providers/apply/charges.py` `apply_refund`: REFUND transaction, the charge's refunded amount); a failure
-   releases the amount (`_record_failure`).
-5. "Block all customer details" if asked: `_block_all` -> `customers.services.customer_block_all`.
+3. `credit_outcome.send`: `_provider(merchant).refund_create(...)` with that key
+   (`payments.registry.get_provider`; Stripe is `providers/stripe.py`).
+4. `credit_outcome._record_refund`: success is recorded through `payments.registry.record` (the refund
+   webhook's code path, `providers/apply/charges.py` `apply_refund`: REFUND transaction, the charge's refunded
+   amount); a failure releases the amount (`_record_failure`).
+5. "Block all customer details" if asked: `block_all_after` -> `customers.services.customer_block_all`.
+Steps 3 to 5 and the reconciliation below are in `credit_outcome.py`.
 
 A timeout (ProviderUnavailable) leaves the credit PENDING; `credit_reconcile` (run by the
 reconcile_pending_credits task) retries with the SAME key, which Stripe answers with the same refund.
@@ -29,9 +30,8 @@ Decisions worth knowing:
   lost twice.
 """
 
-import logging
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import IntegrityError
 from django.db import transaction as db_transaction
@@ -39,37 +39,15 @@ from django.db import transaction as db_transaction
 from audit.models import AuditAction
 from audit.services import audit_record
 from common.money import currency_exponent, format_money
-from customers import services as blocking  # module: tests swap blocking.customer_block_all
-from customers.models import BlockEvent
 from merchants.permissions import has_permission
-from payments.base import ProviderError, ProviderUnavailable
-from payments.registry import get_provider, record
 from refunds.models import Credit
 from transactions.models import Transaction
 from transactions.rules import credit_refusal
 
+from .credit_outcome import block_all_after, send
 from .errors import CreditRefused
 
-logger = logging.getLogger(__name__)
-
 # Stripe's refund reasons; "other" is sent without a reason (its text goes into the metadata).
-PROVIDER_REASONS = {
-    Credit.Reason.DUPLICATE: "duplicate",
-    Credit.Reason.FRAUDULENT: "fraudulent",
-    Credit.Reason.REQUESTED_BY_CUSTOMER: "requested_by_customer",
-    Credit.Reason.OTHER: "",
-}
-# Stripe keeps an idempotency key for 24 hours; after that a retry could refund twice, so we stop retrying.
-RETRY_WINDOW = timedelta(hours=23)
-# The reconciler leaves a credit alone this long: its own request may still be waiting for the provider.
-RECONCILE_GRACE = timedelta(seconds=60)
-
-
-def _provider(merchant):
-    # One seam for the tests' fake provider (tests/refunds/conftest.py).
-    return get_provider(merchant)
-
-
 # --- reads used by the form and the service -----------------------------------------------------------------
 
 
@@ -186,9 +164,9 @@ def credit_create(
             raise
         return existing
     if created:  # only the request that made the reservation talks to the provider
-        _send(credit, actor=actor, now=now)
+        send(credit, actor=actor, now=now)
         if block_all:
-            _block_all(credit, actor=actor, now=now)
+            block_all_after(credit, actor=actor, now=now)
     credit.refresh_from_db()
     return credit
 
@@ -323,208 +301,3 @@ def _reserve(
             },
         )
     return credit, True
-
-
-# --- the provider call and its outcome ----------------------------------------------------------------------
-
-
-def _send(credit: Credit, *, actor, now: datetime) -> None:
-    """Ask the provider for the refund, with the credit's own idempotency key, and record the answer."""
-    charge = credit.transaction
-    try:
-        refund = _provider(credit.merchant).refund_create(
-            charge_id=charge.provider_id,
-            amount=credit.amount,
-            reason=PROVIDER_REASONS[credit.reason],
-            idempotency_key=credit.idempotency_key,
-            metadata={"teller_credit_id": str(credit.pk), "teller_reason": credit.reason_text[:450]},
-        )
-    except ProviderUnavailable as exc:
-        _record_unknown(credit, actor=actor, now=now, message=exc.message)
-    except ProviderError as exc:
-        _record_failure(credit, actor=actor, now=now, message=exc.message)
-    else:
-        _record_refund(credit, refund, actor=actor, now=now)
-
-
-def _locked_pending(credit: Credit) -> Credit | None:
-    locked = Credit.objects.select_for_update().select_related("transaction").get(pk=credit.pk)
-    return locked if locked.status == Credit.Status.PENDING else None
-
-
-def _record_refund(
-    credit: Credit, refund: dict, *, actor, now: datetime, applied: Transaction | None = None
-) -> None:
-    """Mark the credit SUCCEEDED with its refund transaction (applied here unless a webhook already did)."""
-    if refund.get("status") in ("failed", "canceled"):
-        _record_failure(
-            credit,
-            actor=actor,
-            now=now,
-            message="The provider did not complete the refund "
-            f"({refund.get('failure_reason') or refund['status']}).",
-        )
-        return
-    with db_transaction.atomic():
-        # Lock order everywhere: charge row, then credit row (as _reserve and apply_refund do).
-        Transaction.objects.select_for_update().filter(pk=credit.transaction_id).first()
-        locked = _locked_pending(credit)
-        if locked is None:  # the reconciler or a webhook got there first
-            return
-        refund_txn = applied or record(merchant=locked.merchant, obj=refund, now=now)
-        locked.status = Credit.Status.SUCCEEDED
-        locked.provider_refund_id = refund["id"]
-        locked.refund_transaction = refund_txn
-        locked.attempts += 1
-        locked.failure_message = ""
-        locked.save(
-            update_fields=[
-                "status",
-                "provider_refund_id",
-                "refund_transaction",
-                "attempts",
-                "failure_message",
-                "updated_at",
-            ]
-        )
-        charge = refund_txn.parent or locked.transaction
-        audit_record(
-            merchant=locked.merchant,
-            actor=actor,
-            action=AuditAction.CREDIT_SUCCEED,
-            target=locked,
-            now=now,
-            customer=charge.customer,
-            data={
-                "refund": refund["id"],
-                "refund_status": refund.get("status"),
-                "charge_status": charge.status,
-                "refunded_amount": charge.refunded_amount,
-            },
-        )
-
-
-def _record_failure(credit: Credit, *, actor, now: datetime, message: str) -> None:
-    with db_transaction.atomic():
-        locked = _locked_pending(credit)
-        if locked is None:
-            return
-        locked.status = Credit.Status.FAILED
-        locked.failure_message = message
-        locked.attempts += 1
-        locked.save(update_fields=["status", "failure_message", "attempts", "updated_at"])
-        audit_record(
-            merchant=locked.merchant,
-            actor=actor,
-            action=AuditAction.CREDIT_FAIL,
-            target=locked,
-            now=now,
-            customer=locked.transaction.customer,
-            data={"error": message},
-        )
-
-
-def _record_unknown(credit: Credit, *, actor, now: datetime, message: str) -> None:
-    """No answer: keep it PENDING (its amount stays reserved) for the reconciler."""
-    with db_transaction.atomic():
-        locked = _locked_pending(credit)
-        if locked is None:
-            return
-        locked.attempts += 1
-        locked.failure_message = f"No answer from the provider yet ({message}); it will be retried."
-        locked.save(update_fields=["attempts", "failure_message", "updated_at"])
-        audit_record(
-            merchant=locked.merchant,
-            actor=actor,
-            action=AuditAction.CREDIT_PENDING,
-            target=locked,
-            now=now,
-            customer=locked.transaction.customer,
-            data={"error": message, "attempts": locked.attempts},
-        )
-
-
-def _block_all(credit: Credit, *, actor, now: datetime) -> None:
-    customer = credit.transaction.customer
-    if customer is None:
-        return
-    reason = {
-        Credit.Reason.FRAUDULENT: BlockEvent.Reason.FRAUD,
-        Credit.Reason.REQUESTED_BY_CUSTOMER: BlockEvent.Reason.CUSTOMER_REQUEST,
-    }.get(credit.reason, BlockEvent.Reason.OTHER)
-    text = f"Credit of {format_money(credit.amount, credit.currency)}"
-    if credit.reason_text:
-        text = f"{text}: {credit.reason_text}"
-    try:
-        blocking.customer_block_all(
-            actor=actor,
-            now=now,
-            customer=customer,
-            reason=reason,
-            reason_text=text[:500],
-            source=BlockEvent.Source.CREDIT,
-        )
-    except blocking.BlockingError as exc:
-        # The credit itself is done; a refused block must not turn it into an error page. It is logged and
-        # audited so staff can block by hand.
-        logger.warning("credit_block_all_failed", extra={"credit_id": credit.pk, "error": str(exc)})
-        with db_transaction.atomic():
-            audit_record(
-                merchant=credit.merchant,
-                actor=actor,
-                action=AuditAction.CREDIT_BLOCK_ALL_FAIL,
-                target=credit,
-                now=now,
-                customer=customer,
-                data={"error": str(exc)},
-            )
-
-
-# --- reconciliation -----------------------------------------------------------------------------------------
-
-
-def credit_reconcile(*, credit: Credit, now: datetime) -> Credit:
-    """Finish a PENDING credit whose provider call timed out.
-
-    First look for the refund the provider may have made (a webhook applied it, carrying teller_credit_id);
-    else, within Stripe's idempotency window, retry with the SAME key (Stripe returns the first refund,
-    never a second one); past the window, fail it for staff to check in the provider's dashboard.
-    """
-    if credit.status != Credit.Status.PENDING:
-        return credit
-    applied = Transaction.objects.filter(
-        parent_id=credit.transaction_id,
-        kind=Transaction.Kind.REFUND,
-        metadata__teller_credit_id=str(credit.pk),
-    ).first()
-    if applied is not None:
-        _record_refund(
-            credit, {"id": applied.provider_id, "status": "succeeded"}, actor=None, now=now, applied=applied
-        )
-    elif now - credit.created_at < RETRY_WINDOW:
-        _send(credit, actor=None, now=now)
-    else:
-        _record_failure(
-            credit,
-            actor=None,
-            now=now,
-            message="The provider never confirmed this credit; check its dashboard before retrying.",
-        )
-    credit.refresh_from_db()
-    return credit
-
-
-def credits_reconcile_pending(*, now: datetime) -> dict[str, int]:
-    """Reconcile every PENDING credit old enough not to be in flight. Returns counts by resulting status."""
-    counts: dict[str, int] = {}
-    due = Credit.objects.filter(
-        status=Credit.Status.PENDING, created_at__lte=now - RECONCILE_GRACE
-    ).select_related("transaction", "merchant")
-    for credit in due:
-        try:
-            status = credit_reconcile(credit=credit, now=now).status
-        except Exception:  # one bad credit must not stop the others; it stays PENDING and is logged
-            logger.exception("credit_reconcile_failed", extra={"credit_id": credit.pk})
-            status = "ERROR"
-        counts[status] = counts.get(status, 0) + 1
-    return counts

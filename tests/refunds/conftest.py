@@ -95,7 +95,7 @@ def provider(monkeypatch):
     fake = FakeProvider()
     monkeypatch.setattr("refunds.services.repayments._provider", lambda merchant: fake)
     try:
-        monkeypatch.setattr("refunds.services.credits._provider", lambda merchant: fake)
+        monkeypatch.setattr("refunds.services.credit_outcome._provider", lambda merchant: fake)
     except (AttributeError, ImportError):
         pass
     return fake
