@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from audit.models import AuditAction, AuditEvent
+from customers.models import Customer
+from customers.selectors import BLOCKED_SCAN
 from purchases.models import Purchase
 
 from .linking import deep_link
@@ -214,3 +216,20 @@ def shared_telegram_accounts(customer, *, limit: int) -> list[SharedAccount]:
         SharedAccount(customer_id=cid, account=f"@{username}" if username else str(user_id))
         for cid, username, user_id in (*mine, *theirs)
     ]
+
+
+def customers_sharing_telegram_with_blocked(merchant):
+    """Customers not blocked who share a Telegram account with a blocked customer (a queryset): their account
+    holds access bought by a blocked customer, or a blocked customer's account holds access they bought.
+    Starts from at most BLOCKED_SCAN blocked customers, as `customers_linked_to_blocked` does."""
+    blocked = (
+        Customer.objects.for_merchant(merchant).filter(is_blocked=True).order_by().values("id")[:BLOCKED_SCAN]
+    )
+    grants = AccessGrant.objects.filter(merchant_id=merchant.pk).order_by()
+    holders = grants.filter(purchase__customer_id__in=blocked).values("account__customer_id")
+    buyers = grants.filter(account__customer_id__in=blocked).values("purchase__customer_id")
+    return (
+        Customer.objects.for_merchant(merchant)
+        .filter(is_blocked=False, pk__in=holders.union(buyers))
+        .order_by("-first_purchase_at", "-id")
+    )

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 
 from django.urls import reverse
 
-from access.selectors import removals_pending
+from access.selectors import customers_sharing_telegram_with_blocked, removals_pending
+from customers.models import Customer
 from customers.selectors import customers_linked_to_blocked
 from merchants.permissions import has_permission
 from providers.selectors import events_needing_attention
@@ -185,19 +186,39 @@ def _blocked_payments(merchant, now, membership, limit):
         )
 
 
+def linked_to_blocked(merchant):
+    """Customers not blocked who share a card, an email or a Telegram account with a blocked customer."""
+    by_detail = customers_linked_to_blocked(merchant).order_by().values("id")
+    by_telegram = customers_sharing_telegram_with_blocked(merchant).order_by().values("id")
+    return Customer.objects.for_merchant(merchant).filter(pk__in=by_detail.union(by_telegram))
+
+
 def _linked_customers(merchant, now, membership, limit):
-    for customer in customers_linked_to_blocked(merchant)[:limit]:
-        href = _customer_url(customer)
-        yield Row(
-            AttentionKind.LINKED_CUSTOMER,
-            str(customer.pk),
-            customer.name or customer.email or customer.public_id,
-            "Shares a card or an email with a blocked customer",
-            customer.first_purchase_at,
-            href,
-            Action("Open customer", href),
-            customer,
-        )
+    """Card or email first (the stronger link), then Telegram accounts; each customer once."""
+    seen: set[int] = set()
+    sources = (
+        (customers_linked_to_blocked(merchant), "Shares a card or an email with a blocked customer"),
+        (
+            customers_sharing_telegram_with_blocked(merchant),
+            "Shares a Telegram account with a blocked customer",
+        ),
+    )
+    for queryset, why in sources:
+        for customer in queryset[:limit]:
+            if customer.pk in seen or len(seen) >= limit:
+                continue
+            seen.add(customer.pk)
+            href = _customer_url(customer)
+            yield Row(
+                AttentionKind.LINKED_CUSTOMER,
+                str(customer.pk),
+                customer.name or customer.email or customer.public_id,
+                why,
+                customer.first_purchase_at,
+                href,
+                Action("Open customer", href),
+                customer,
+            )
 
 
 SOURCES = {
@@ -220,7 +241,7 @@ COUNTERS = {
         merchant, now, within=REPAYMENT_WITHIN
     ),
     AttentionKind.BLOCKED_PAYMENT: lambda merchant, now: blocked_detail_payments(merchant),
-    AttentionKind.LINKED_CUSTOMER: lambda merchant, now: customers_linked_to_blocked(merchant),
+    AttentionKind.LINKED_CUSTOMER: lambda merchant, now: linked_to_blocked(merchant),
 }
 
 

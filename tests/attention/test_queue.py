@@ -283,3 +283,38 @@ def test_query_count_is_the_same_with_1_or_20_rows_per_kind(merchant, manager, m
     twenty = _queries(manager_client)
     assert len(rows_for(manager, merchant)) == 20 * len(MAKERS)
     assert len(twenty) == len(one)
+
+
+@pytest.mark.parametrize("direction", ["holds_blocked_access", "blocked_holds_their_access"])
+def test_a_customer_sharing_a_telegram_account_with_a_blocked_customer_is_in_the_queue(
+    merchant, manager, direction
+):
+    blocked = factories.CustomerFactory(merchant=merchant, is_blocked=True)
+    other = factories.CustomerFactory(merchant=merchant)
+    buyer, holder = (blocked, other) if direction == "holds_blocked_access" else (other, blocked)
+    account = factories.TelegramAccountFactory(customer=holder)
+    factories.AccessGrantFactory(purchase__customer=buyer, account=account)
+
+    rows = [r for r in rows_for(manager, merchant) if r.kind == AttentionKind.LINKED_CUSTOMER]
+
+    assert [(r.key, r.reason) for r in rows] == [
+        (str(other.pk), "Shares a Telegram account with a blocked customer")
+    ]
+    assert attention_count(merchant, timezone.now()) == 1
+    Customer.objects.filter(pk=other.pk).update(is_blocked=True)
+    assert attention_count(merchant, timezone.now()) == 0
+
+
+def test_a_customer_linked_by_card_and_telegram_is_one_row_giving_the_card(merchant, manager):
+    linked, _resolve = make_linked_customer(merchant)
+    blocked = Customer.objects.filter(merchant=merchant, is_blocked=True).get()
+    factories.AccessGrantFactory(
+        purchase__customer=blocked, account=factories.TelegramAccountFactory(customer=linked)
+    )
+
+    rows = [r for r in rows_for(manager, merchant) if r.kind == AttentionKind.LINKED_CUSTOMER]
+
+    assert [(r.key, r.reason) for r in rows] == [
+        (str(linked.pk), "Shares a card or an email with a blocked customer")
+    ]
+    assert attention_count(merchant, timezone.now()) == 1
