@@ -2,8 +2,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 
-from access.join_views import telegram_join
-from access.webhook_views import telegram_webhook
+from access.views import telegram_join, telegram_webhook
 from common.health import healthz
 from customers import urls as customers_urls
 from desk import urls as desk_urls

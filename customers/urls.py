@@ -3,10 +3,10 @@
 
 from django.urls import path
 
-from . import views_blocking
+from . import views
 
 app_name = "customers"
 urlpatterns = [
     # Block / unblock customer details (issue 5): the "Manage customer details" modal.
-    path("<str:public_id>/details/manage/", views_blocking.identifiers_manage, name="identifiers-manage"),
+    path("<str:public_id>/details/manage/", views.identifiers_manage, name="identifiers-manage"),
 ]

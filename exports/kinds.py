@@ -24,8 +24,8 @@ from customers.models import Customer
 from desk.filters import CustomerFilter
 from purchases import selectors as purchase_selectors
 from purchases.forms import AccessCodeFilterForm
-from transactions.dispute_forms import REASONS, DisputeFilter
 from transactions.filters import TransactionFilter
+from transactions.forms import REASONS, DisputeFilter
 from transactions.models import Dispute, Transaction
 from transactions.selectors import NEWEST_FIRST, SOONEST_DUE_FIRST
 

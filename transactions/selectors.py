@@ -4,8 +4,8 @@ from datetime import timedelta
 
 from common.pagination import Keyset, KeysetPage, keyset_paginate
 
-from .dispute_forms import DisputeFilter
 from .filters import TransactionFilter
+from .forms import DisputeFilter
 from .models import Dispute, Transaction
 
 TRANSACTION_LIST_PAGE_SIZE = 30

@@ -3,12 +3,12 @@
 
 from django.urls import path
 
-from . import dispute_views, views
+from . import views
 
 app_name = "transactions"
 urlpatterns = [
     path("", views.transaction_list, name="list"),
-    path("disputes/", dispute_views.dispute_list, name="disputes"),
-    path("disputes/<int:pk>/respond/", dispute_views.dispute_respond_view, name="dispute-respond"),
-    path("disputes/<int:pk>/accept/", dispute_views.dispute_accept_view, name="dispute-accept"),
+    path("disputes/", views.dispute_list, name="disputes"),
+    path("disputes/<int:pk>/respond/", views.dispute_respond_view, name="dispute-respond"),
+    path("disputes/<int:pk>/accept/", views.dispute_accept_view, name="dispute-accept"),
 ]

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django import template
 from django.utils import timezone
 
-from transactions.dispute_forms import reason_label
+from transactions.forms import reason_label
 from transactions.models import Transaction
 from transactions.selectors import DUE_SOON_HOURS
 

@@ -15,8 +15,8 @@ from customers.models import Customer
 from merchants.guards import get_for_merchant, merchant_required
 from purchases.models import Purchase
 
-from . import selectors
-from .bot_settings import (
+from .. import selectors
+from ..bot_settings import (
     SettingsError,
     telegram_bot_connect,
     telegram_chat_check,
@@ -24,7 +24,7 @@ from .bot_settings import (
     telegram_removal_message_set,
     webhook_url,
 )
-from .forms import (
+from ..forms import (
     AccountAddForm,
     BotTokenForm,
     ChatAddForm,
@@ -34,11 +34,11 @@ from .forms import (
     RemovalMessageForm,
     TelegramUserForm,
 )
-from .linking import LinkError, account_link_set
-from .members import invite_resend, member_remove
-from .models import AccessGrant, TelegramAccount, TelegramBot, TelegramChat
-from .services import access_retry
-from .telegram import TelegramError
+from ..linking import LinkError, account_link_set
+from ..members import invite_resend, member_remove
+from ..models import AccessGrant, TelegramAccount, TelegramBot, TelegramChat
+from ..services import access_retry
+from ..telegram import TelegramError
 
 
 def _form_errors(request, form) -> None:

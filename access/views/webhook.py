@@ -13,9 +13,9 @@ from django.views.decorators.http import require_POST
 from common.machine_endpoints import machine_endpoint
 from merchants.models import Merchant
 
-from .models import TelegramBot
-from .tasks import apply_update
-from .updates import BadUpdate, update_store
+from ..models import TelegramBot
+from ..tasks import apply_update
+from ..updates import BadUpdate, update_store
 
 
 @machine_endpoint

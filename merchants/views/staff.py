@@ -15,9 +15,9 @@ from django.views.decorators.http import require_http_methods
 from common.htmx import hx_trigger_response
 from merchants.guards import merchant_required
 
-from . import services
-from .forms_staff import StaffInviteForm, StaffRoleForm
-from .models import Membership
+from .. import services
+from ..forms.staff import StaffInviteForm, StaffRoleForm
+from ..models import Membership
 
 
 def _members(merchant):

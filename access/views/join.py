@@ -13,8 +13,8 @@ from django.views.decorators.http import require_GET
 from merchants.models import Merchant
 from purchases.models import Purchase
 
-from .linking import deep_link
-from .models import LinkToken, TelegramBot
+from ..linking import deep_link
+from ..models import LinkToken, TelegramBot
 
 
 @require_GET

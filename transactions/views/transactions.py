@@ -4,8 +4,8 @@ from common.filtering import ignored_filter_notes, tidy_url
 from common.params import CursorForm, query_params
 from merchants.guards import merchant_required
 
-from . import selectors
-from .filters import TransactionFilter
+from .. import selectors
+from ..filters import TransactionFilter
 
 RESULTS_ID = "transaction-results"
 

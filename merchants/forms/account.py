@@ -3,7 +3,7 @@ import zoneinfo
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from .models import Membership
+from ..models import Membership
 
 
 class EmailAuthenticationForm(AuthenticationForm):

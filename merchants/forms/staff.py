@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import Role
+from ..models import Role
 
 
 class StaffInviteForm(forms.Form):

@@ -7,9 +7,9 @@ from django.views.decorators.http import require_POST
 
 from merchants.guards import merchant_required
 
-from .forms import EmailAuthenticationForm, MerchantSwitchForm, PreferencesForm
-from .middleware import SESSION_KEY
-from .services import PreferencesError, preferences_update
+from ..forms import EmailAuthenticationForm, MerchantSwitchForm, PreferencesForm
+from ..middleware import SESSION_KEY
+from ..services import PreferencesError, preferences_update
 
 
 class LoginView(auth_views.LoginView):

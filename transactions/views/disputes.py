@@ -15,10 +15,10 @@ from merchants.guards import get_for_merchant, merchant_required
 from merchants.permissions import PERMISSIONS
 from payments.base import ProviderError
 
-from . import selectors
-from .dispute_forms import AcceptForm, DisputeFilter, EvidenceForm
-from .disputes import DisputeRefused, EvidenceFile, dispute_accept, dispute_respond
-from .models import Dispute
+from .. import selectors
+from ..disputes import DisputeRefused, EvidenceFile, dispute_accept, dispute_respond
+from ..forms import AcceptForm, DisputeFilter, EvidenceForm
+from ..models import Dispute
 
 RESULTS_ID = "dispute-results"
 MODAL = "transactions/dispute_respond_modal.html"
