@@ -1,7 +1,7 @@
 """SandboxProvider: the embedded provider that answers like Stripe, with no account and no network.
 
 How it works (see docs/architecture.md, "The sandbox"):
-- Every call answers with a Stripe-shaped dict (sandbox/stripe_objects.py) AND emits the events Stripe
+- Every call answers with a Stripe-shaped dict (sandbox/stripe_objects/) AND emits the events Stripe
   would send (refund.created + charge.refunded, customer.subscription.updated, ...) into the merchant's
   inbox through providers.inbox.event_store + event_enqueue, so the real webhook pipeline applies them.
 - Its state is the database: the sandbox's own events in the inbox (ProviderEvent.payload holds each
