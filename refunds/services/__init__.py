@@ -10,13 +10,12 @@ from .credits import (
     support_limit,
 )
 from .errors import CreditRefused, RefundsError, RepaymentRefused
+from .repayment_records import repayment_manual_create, repayment_record_paid
 from .repayments import (
     chargeback_outstanding,
     repayment_link_cancel,
     repayment_link_create,
     repayment_link_email,
-    repayment_manual_create,
-    repayment_record_paid,
     repayments_expire,
 )
 
