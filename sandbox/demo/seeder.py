@@ -15,6 +15,7 @@ from purchases.models import AccessCode, Product
 from purchases.services import access_code_redeem
 from sandbox import simulate as sim
 from sandbox import stripe_objects as so
+from sandbox.provider import latest_object
 
 from .data import (
     COUNTRIES,
@@ -187,7 +188,7 @@ class Seeder:
         )
         charges = []
         for number in range(1, 40):
-            charge = sim.latest_object(
+            charge = latest_object(
                 self.merchant, so.stripe_id("ch", f"{self.merchant.slug}:{key}:inv{number}")
             )
             if charge is None:
