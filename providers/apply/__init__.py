@@ -10,10 +10,11 @@ staff action's result is visible at once and the webhook that follows is a no-op
 
 from datetime import datetime
 
-from .charges import apply_charge, apply_dispute, apply_refund
+from .charges import apply_charge, apply_refund
 from .checkout import apply_checkout_session
 from .common import STALE_NOTE, NotYetKnown
 from .customers import apply_customer, apply_default_method, apply_payment_method
+from .disputes import apply_dispute
 from .invoices import apply_invoice, apply_invoice_payment
 from .subscriptions import apply_subscription
 
