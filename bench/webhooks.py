@@ -12,7 +12,7 @@ Runs against PostgreSQL and Redis (both required); the database is created and m
    http.client with bodies signed beforehand, so it takes as little of the machine's two cores as it can.
 2. Apply: starts ONE `celery -A config worker -c 1` (one worker process) on the benchmark's own queue and
    measures events/s from the first event processed to the last (worker start-up excluded). The worker
-   drains the merchant's events in batches (providers.inbox.event_process_batch).
+   drains the merchant's events in batches (providers.inbox_apply.event_process_batch).
 
 0. The floor, in the same run and the same gunicorn processes (bench/floor_wsgi.py): the same events POSTed
    to an endpoint that only reads the merchant's secret, verifies the signature and inserts the raw body.

@@ -23,7 +23,8 @@ from payments.base import ObjectMissing, ProviderError
 from payments.registry import get_provider
 
 from .apply import APPLIERS, NotYetKnown, apply_object
-from .inbox import applier_lock, apply_events
+from .inbox import applier_lock
+from .inbox_apply import apply_events
 from .models import ProviderEvent
 from .outcomes import save_outcomes
 from .waiting import Key, applied_keys, stop_waiting, waiting_for

@@ -9,17 +9,8 @@ from celery import shared_task
 from django.db.models import Count
 from django.utils import timezone
 
-from .inbox import (
-    MAX_ATTEMPTS,
-    TRANSIENT_ERRORS,
-    applier_lock,
-    clear_wake,
-    event_process,
-    event_process_batch,
-    event_replay,
-    send_to_worker,
-    wake_applier,
-)
+from .inbox import MAX_ATTEMPTS, TRANSIENT_ERRORS, applier_lock, clear_wake, send_to_worker, wake_applier
+from .inbox_apply import event_process, event_process_batch, event_replay
 from .models import ProviderEvent
 from .parents import ApplierBusy, overdue_merchants, waiting_resolve
 

@@ -17,7 +17,8 @@ from merchants.guards import get_for_merchant, merchant_required
 from merchants.models import Merchant
 from merchants.permissions import has_permission
 
-from .inbox import event_enqueue, event_replay, event_store
+from .inbox import event_enqueue, event_store
+from .inbox_apply import event_replay
 from .models import ProviderEvent
 from .stripe import STRIPE_API_VERSION
 from .webhooks import MAX_BODY_BYTES, BadWebhook, webhook_verify

@@ -1,7 +1,7 @@
 """The single code path that applies provider objects to Teller's tables.
 
-Webhooks (providers.inbox.event_process) and staff actions (cancel, credit, block...) both call these, so a
-staff action's result is visible at once and the webhook that follows is a no-op. Every apply:
+Webhooks (providers.inbox_apply.event_process) and staff actions (cancel, credit, block...) both call these,
+so a staff action's result is visible at once and the webhook that follows is a no-op. Every apply:
 - runs in one transaction, locking the existing row (select_for_update) or inserting it under a unique key;
 - is keyed by the provider id and guarded by `provider_updated_at`: an event older than the applied state
   does not overwrite it (the event gets the note "stale, skipped");

@@ -12,7 +12,8 @@ from django.db import transaction as db_transaction
 from django.utils import timezone
 
 from payments.base import ObjectMissing, ProviderError, RadarList
-from providers.inbox import event_enqueue, event_process, event_store
+from providers.inbox import event_enqueue, event_store
+from providers.inbox_apply import event_process
 from providers.models import ProviderEvent
 from purchases.models import Purchase
 from sandbox import stripe_objects as so

@@ -3,7 +3,8 @@
 import pytest
 from django.utils import timezone
 
-from providers.inbox import event_process, event_store
+from providers.inbox import event_store
+from providers.inbox_apply import event_process
 from providers.models import ProviderEvent
 from tests import factories
 from tests.providers import stripe_payloads as sp

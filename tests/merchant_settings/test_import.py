@@ -167,7 +167,8 @@ def test_a_live_worker_keeps_its_run(connected):
 
 
 def test_a_webhook_newer_than_the_listing_wins_and_an_older_one_does_not(connected, stripe_server):
-    from providers.inbox import event_process, event_store
+    from providers.inbox import event_store
+    from providers.inbox_apply import event_process
 
     Importer(run_of(connected)).execute()
     charge = next(o for o in stripe_server.state.objects["charge"] if o["amount"] == 1500)

@@ -14,7 +14,8 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from providers.inbox import event_process, event_process_batch, event_store
+from providers.inbox import event_store
+from providers.inbox_apply import event_process, event_process_batch
 from providers.models import ProviderEvent
 from purchases.models import Purchase
 from tests import factories

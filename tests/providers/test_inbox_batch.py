@@ -7,14 +7,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from customers.models import Customer, CustomerIdentifier
-from providers import inbox
-from providers.inbox import (
-    BATCH_SIZE,
-    WAKE_KEY,
-    event_enqueue,
-    event_process_batch,
-    event_store,
-)
+from providers import inbox, inbox_apply
+from providers.inbox import BATCH_SIZE, WAKE_KEY, event_enqueue, event_store
+from providers.inbox_apply import event_process_batch
 from providers.models import ProviderEvent
 from providers.tasks import SWEEP_AFTER, drain_events, sweep_received_events
 from tests.db_sessions import other_session
@@ -230,7 +225,7 @@ def test_a_row_inserted_by_someone_else_during_the_batch_makes_it_redo_carefully
     # The batch believes cus_RACE is new (as if it had been inserted right after the batch looked): its
     # INSERT hits the unique constraint, the batch is rolled back and applied again one event at a time.
     Customer.objects.create(merchant=stripe_merchant, provider_customer_id="cus_RACE", name="Stub")
-    real = inbox._absent_keys
+    real = inbox_apply._absent_keys
 
     def stale(events):
         from providers.apply.common import absence_key
@@ -239,10 +234,10 @@ def test_a_row_inserted_by_someone_else_during_the_batch_makes_it_redo_carefully
             absence_key(Customer, merchant=stripe_merchant, provider_customer_id="cus_RACE")
         }
 
-    monkeypatch.setattr(inbox, "_absent_keys", stale)
+    monkeypatch.setattr(inbox_apply, "_absent_keys", stale)
     runs = []
-    real_batch = inbox._batch
-    monkeypatch.setattr(inbox, "_batch", lambda **kw: runs.append(kw["optimistic"]) or real_batch(**kw))
+    real_batch = inbox_apply._batch
+    monkeypatch.setattr(inbox_apply, "_batch", lambda **kw: runs.append(kw["optimistic"]) or real_batch(**kw))
     _store(stripe_merchant, [sp.event("customer.created", sp.customer(id="cus_RACE", name="Raced"))])
 
     assert event_process_batch(merchant_id=stripe_merchant.pk, now=timezone.now()) == 1

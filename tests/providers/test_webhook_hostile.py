@@ -194,7 +194,7 @@ def test_a_malformed_event_is_stored_failed_with_the_reason_and_applies_nothing(
 def test_a_malformed_event_replayed_fails_again_without_a_crash(
     post_event, django_capture_on_commit_callbacks
 ):
-    from providers.inbox import event_replay
+    from providers.inbox_apply import event_replay
 
     event = sp.event("customer.created", sp.customer(id="cus_RE"))
     event["data"]["object"] = "a string"

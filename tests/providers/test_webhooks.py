@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from customers.models import Customer
-from providers.inbox import event_process, event_replay
+from providers.inbox_apply import event_process, event_replay
 from providers.models import ProviderEvent
 from purchases.models import Purchase
 from transactions.models import Transaction

@@ -3,7 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from providers.inbox import event_process, send_to_worker
+from providers.inbox import send_to_worker
+from providers.inbox_apply import event_process
 from providers.models import ProviderEvent
 
 

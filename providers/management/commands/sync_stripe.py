@@ -17,7 +17,8 @@ from tqdm import tqdm
 from merchants.models import Merchant
 from payments.base import ProviderError
 from providers.apply import apply_object
-from providers.inbox import event_process, event_store
+from providers.inbox import event_store
+from providers.inbox_apply import event_process
 from providers.stripe import StripeProvider
 
 OBJECT_TYPES = ("customer", "subscription", "charge", "invoice", "invoice_payment", "refund", "dispute")
