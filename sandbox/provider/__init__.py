@@ -17,7 +17,7 @@ It registers itself with payments.registry in SandboxConfig.ready, where the san
 (settings.TELLER_SANDBOX). Tests make it fail on demand with tests/sandbox_failures.py, not with hooks here.
 
 The package: `state` (its events, the mirror fallback, `emit`, `inline_apply`), `operations` (refunds,
-subscription changes, dispute responses, repayment links, shared with sandbox/simulate.py) and
+subscription changes, dispute responses, repayment links, shared with sandbox/simulate/) and
 `sandbox_provider` (the `SandboxProvider` class). Callers import every name from `sandbox.provider`.
 """
 

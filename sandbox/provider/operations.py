@@ -1,4 +1,4 @@
-"""Operations shared by SandboxProvider's methods and the simulation helpers (sandbox/simulate.py): dispute
+"""Operations shared by SandboxProvider's methods and the simulation helpers (sandbox/simulate/): dispute
 responses, refunds, subscription changes, repayment links (Checkout Sessions)."""
 
 from __future__ import annotations
