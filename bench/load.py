@@ -170,6 +170,12 @@ def main() -> None:
         help="webhook senders (default rate / 10). Each sends one event every senders / rate s, so the "
         "rate holds only while a response takes less; the achieved rate is printed",
     )
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.5,
+        help="seconds a staff member waits between two requests (default 0.5, far busier than a person)",
+    )
     parser.add_argument("--spawn-rate", type=float, default=10, help="users started per second")
     parser.add_argument("--server-workers", type=int, default=3)
     parser.add_argument("--merchant", default="bulk")
@@ -204,6 +210,7 @@ def main() -> None:
                 "webhook_path": f"/webhooks/stripe/{merchant.slug}/",
                 "rate": args.rate,
                 "webhook_users": webhook_users,
+                "think_seconds": args.think,
             }
         )
     )
@@ -252,8 +259,8 @@ def main() -> None:
             artifacts / "bench-load-worker.log",
         )
         print(
-            f"{args.users} staff + {webhook_users} webhook senders at {args.rate:.0f} events/s "
-            f"for {args.duration} s "
+            f"{args.users} staff (a request every {args.think:g} s each) + {webhook_users} webhook senders "
+            f"at {args.rate:.0f} events/s for {args.duration} s "
             f"against {base} (merchant {merchant.slug}, {len(customers)} sampled customers, 1 worker process)"
         )
         csv_prefix = artifacts / "bench-load"
