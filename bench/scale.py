@@ -243,6 +243,18 @@ def main():
         ("whale payment methods (partial)", f"{page}payment-methods/", None, 150),
     ]
     cases.append(("whale block all linked (modal)", f"{page}linked/block/", None, 150))
+    # "What will happen" boxes: the Manage details modal's (block all / unblock all / the switches, with the
+    # card shared by thousands) and the credit modal's for the whale's latest charge, with Block all ticked.
+    details_preview = f"{page}details/manage/preview/?cancel_subscriptions=on"
+    cases.append(("whale what will happen (details)", details_preview, None, 150))
+    whale_charge = (
+        Transaction.objects.filter(customer=whale, kind=Transaction.Kind.CHARGE)
+        .order_by("-occurred_at")
+        .first()
+    )
+    if whale_charge:
+        preview = f"/transactions/{whale_charge.pk}/credit/preview/?mode=PARTIAL&amount=1&block_all=on"
+        cases.append(("whale what will happen (credit)", preview, None, 150))
     first_purchase = whale.purchases.order_by("id").first()
     if first_purchase:
         cases.append(
