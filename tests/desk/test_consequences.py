@@ -57,6 +57,15 @@ def _charge(customer, **fields):
     return factories.TransactionFactory(customer=customer, amount=5000, **fields)
 
 
+def _credit(user, charge, **fields):
+    """Credit through the service as the modal's POST does (the default reason: requested by the customer)."""
+    fields.setdefault("reason", Credit.Reason.REQUESTED_BY_CUSTOMER)
+    fields.setdefault("amount", None)
+    return credit_create(
+        actor=user, membership=_membership(user), now=timezone.now(), transaction=charge, **fields
+    )
+
+
 def _blocked_ids(events):
     return {e.identifier_id for e in events}
 
@@ -74,14 +83,7 @@ def test_a_full_credit_moves_what_the_preview_said(owner, customer):
         charge=charge, amount=None, block_all=False, membership=_membership(owner)
     )
 
-    credit = credit_create(
-        actor=owner,
-        membership=_membership(owner),
-        now=timezone.now(),
-        transaction=charge,
-        amount=None,
-        reason=Credit.Reason.REQUESTED_BY_CUSTOMER,
-    )
+    credit = _credit(owner, charge, amount=None, reason=Credit.Reason.REQUESTED_BY_CUSTOMER)
 
     charge.refresh_from_db()
     assert not plan.refusal and plan.block is None
@@ -104,15 +106,7 @@ def test_a_partial_credit_with_block_all_blocks_the_details_and_radar_lists_the_
         charge=charge, amount=1250, block_all=True, membership=_membership(owner)
     )
 
-    credit = credit_create(
-        actor=owner,
-        membership=_membership(owner),
-        now=timezone.now(),
-        transaction=charge,
-        amount=1250,
-        reason=Credit.Reason.FRAUDULENT,
-        block_all=True,
-    )
+    credit = _credit(owner, charge, amount=1250, reason=Credit.Reason.FRAUDULENT, block_all=True)
 
     charge.refresh_from_db()
     assert credit.amount == plan.amount == 1250
@@ -142,15 +136,7 @@ def test_a_refused_credit_previews_the_refusal_it_gets(support, customer, mercha
     )
 
     with pytest.raises(CreditRefused) as refused:
-        credit_create(
-            actor=support,
-            membership=_membership(support),
-            now=timezone.now(),
-            transaction=charge,
-            amount=4000,
-            reason=Credit.Reason.DUPLICATE,
-            block_all=True,
-        )
+        _credit(support, charge, amount=4000, reason=Credit.Reason.DUPLICATE, block_all=True)
 
     assert plan.refusal == refused.value.message
     assert plan.amount == 0 and plan.block is None
@@ -164,14 +150,7 @@ def test_a_pending_credit_is_counted_by_the_preview_as_by_the_service(owner, cus
         charge=charge, amount=None, block_all=False, membership=_membership(owner)
     )
 
-    credit = credit_create(
-        actor=owner,
-        membership=_membership(owner),
-        now=timezone.now(),
-        transaction=charge,
-        amount=None,
-        reason=Credit.Reason.REQUESTED_BY_CUSTOMER,
-    )
+    credit = _credit(owner, charge, amount=None, reason=Credit.Reason.REQUESTED_BY_CUSTOMER)
 
     charge.refresh_from_db()
     assert credit.amount == plan.amount == 2000
