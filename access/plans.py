@@ -33,18 +33,26 @@ class AccessPlan:
 
 def access_loss_plan(purchase: Purchase) -> AccessPlan:
     """The purchase's active grants, split into removals and grants another purchase keeps."""
+    return access_loss_plans([purchase])[purchase.pk]
+
+
+def access_loss_plans(purchases) -> dict[int, AccessPlan]:
+    """`access_loss_plan` of several purchases (block all's subscriptions): one query for their grants, then
+    one per active grant to find a purchase that keeps it."""
+    ids = [p.pk for p in purchases]
+    split: dict[int, tuple[list, list]] = {pk: ([], []) for pk in ids}
     grants = (
-        AccessGrant.objects.filter(purchase=purchase, status=AccessGrant.Status.ACTIVE)
+        AccessGrant.objects.filter(purchase_id__in=ids, status=AccessGrant.Status.ACTIVE)
         .select_related("chat")
-        .order_by("chat__title", "pk")
+        .order_by("purchase_id", "chat__title", "pk")
     )
-    lost, kept = [], []
     for grant in grants:
+        lost, kept = split[grant.purchase_id]
         other = entitling_purchase(
-            chat_id=grant.chat_id, account_id=grant.account_id, excluding_purchase_id=purchase.pk
+            chat_id=grant.chat_id, account_id=grant.account_id, excluding_purchase_id=grant.purchase_id
         )
         if other is None:
             lost.append(grant.chat)
         else:
             kept.append((grant.chat, other))
-    return AccessPlan(lost=lost, kept=kept)
+    return {pk: AccessPlan(lost=lost, kept=kept) for pk, (lost, kept) in split.items()}

@@ -8,7 +8,7 @@ Each function reads only: it never writes, never calls the provider or Telegram.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from access.plans import AccessPlan, access_loss_plan
+from access.plans import AccessPlan, access_loss_plan, access_loss_plans
 from customers.models import Customer
 from customers.plans import BlockPlan, block_all_plan, toggles_plan, unblock_all_plan
 from purchases.errors import CancelWhen
@@ -57,9 +57,13 @@ def block_all_consequences(
 ) -> BlockConsequences:
     subscriptions = []
     if cancel_subscriptions:
+        purchases = list(subscriptions_canceled_by_block_all(customer))
+        access = access_loss_plans(purchases)
         subscriptions = [
-            cancel_consequences(purchase=p, when=CancelWhen.IMMEDIATELY, now=now)
-            for p in subscriptions_canceled_by_block_all(customer)
+            CancelConsequences(
+                plan=cancel_plan(purchase=p, when=CancelWhen.IMMEDIATELY, now=now), access=access[p.pk]
+            )
+            for p in purchases
         ]
     return BlockConsequences(plan=block_all_plan(customer), subscriptions=subscriptions)
 

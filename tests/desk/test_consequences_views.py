@@ -2,6 +2,8 @@
 a clear answer (never a 500) to hostile input."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.models import AuditEvent
@@ -102,3 +104,17 @@ def test_the_switches_preview_lists_only_the_moved_switch(owner_client, customer
 
     assert 'data-action="save"' not in untouched.text
     assert 'data-action="save"' in moved.text and f"Card {card.display}" in moved.text
+
+
+def test_the_details_preview_costs_the_same_queries_with_1_or_10_subscriptions(owner_client, customer):
+    url = reverse("customers:identifiers-preview", args=[customer.public_id])
+    counts = []
+    for extra in (1, 9):
+        for _ in range(extra):
+            factories.PurchaseFactory(customer=customer, merchant=customer.merchant)
+        with CaptureQueriesContext(connection) as queries:
+            answer = owner_client.get(url, {"cancel_subscriptions": "on"})
+        counts.append(len(queries))
+        assert answer.text.count('data-outcome="ends"') == (1 if extra == 1 else 10)
+
+    assert counts[0] == counts[1]
