@@ -223,6 +223,47 @@ def _figures(wall: float, latencies: list[float], codes: set) -> dict:
     }
 
 
+ARCHIVE_SLUG = "bench-archive"
+FILL_BATCH = 250_000
+
+
+def fill_inbox(size: int) -> int:
+    """Top the inbox up to `size` stored events (already PROCESSED, as a large merchant's history is) of one
+    archive merchant, each with a ~1 KB charge payload, inserted by PostgreSQL itself in batches. Returns
+    how many events the table holds in all."""
+    archive, _ = Merchant.objects.get_or_create(
+        slug=ARCHIVE_SLUG,
+        defaults={"name": "Bench archive", "provider": "STRIPE", "stripe_webhook_secret": SECRET},
+    )
+    have = ProviderEvent.objects.filter(merchant=archive).count()
+    started = time.perf_counter()
+    while have < size:
+        n = min(FILL_BATCH, size - have)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                INSERT INTO providers_providerevent (provider, provider_event_id, type, object_id, payload,
+                    livemode, provider_created_at, received_at, processed_at, status, attempts, error,
+                    merchant_id, api_version, waiting_for_id, waiting_for_type)
+                SELECT 'STRIPE', 'evt_archive_' || g, 'charge.succeeded', 'ch_archive_' || g,
+                    jsonb_build_object('id', 'evt_archive_' || g, 'object', 'event',
+                        'type', 'charge.succeeded', 'data', jsonb_build_object('object',
+                        jsonb_build_object('id', 'ch_archive_' || g, 'object', 'charge',
+                        'amount', 4900, 'currency', 'eur', 'status', 'succeeded',
+                        'description', repeat('x', 700)))),
+                    false, now() - (g || ' seconds')::interval, now() - (g || ' seconds')::interval,
+                    now() - (g || ' seconds')::interval, 'PROCESSED', 1, '', %s, '2026-09-30.clover', '', ''
+                FROM generate_series(%s, %s) AS g
+                """,
+                [archive.pk, have + 1, have + n],
+            )
+        have += n
+        print(f"  inbox filled to {have:,} events ({time.perf_counter() - started:.0f} s)", flush=True)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE providers_providerevent")
+    return ProviderEvent.objects.count()
+
+
 def one_run(base: str, args, *, with_floor: bool) -> dict:
     run = uuid.uuid4().hex[:8]
     merchant = Merchant.objects.create(
@@ -273,11 +314,19 @@ def main() -> None:
         help="signup: new customers + first charges; lifecycle: 8 event types per customer",
     )
     parser.add_argument("--url", help="Base URL of a running Teller (default: start gunicorn here).")
+    parser.add_argument(
+        "--inbox-size",
+        type=int,
+        default=0,
+        help="first fill the inbox with this many stored (processed) events of another merchant",
+    )
     args = parser.parse_args()
     if not os.environ.get("REDIS_URL") or "postgres" not in os.environ.get("DATABASE_URL", ""):
         sys.exit("Set DATABASE_URL (PostgreSQL) and REDIS_URL; see the top of this file.")
     (ROOT / "artifacts").mkdir(exist_ok=True)
     _ensure_database()
+    if args.inbox_size:
+        print(f"inbox: {fill_inbox(args.inbox_size):,} stored events before the runs")
 
     server = None
     base = args.url
