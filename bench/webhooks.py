@@ -150,7 +150,7 @@ def ingest(url: str, bodies: list[bytes], concurrency: int) -> tuple[float, list
     return wall, [r[0] for r in results], {r[1] for r in results}
 
 
-def apply_throughput(merchant, timeout: float = 600) -> float:
+def apply_throughput(merchant, timeout: float = 600, after_id: int = 0) -> float:
     """Events/s of one worker process, from the start of its first batch to the start of its last.
 
     Every event of a batch carries the batch's start time as processed_at, so the events processed before
@@ -180,7 +180,7 @@ def apply_throughput(merchant, timeout: float = 600) -> float:
         start_new_session=True,
     )
     try:
-        events = ProviderEvent.objects.filter(merchant=merchant)
+        events = ProviderEvent.objects.filter(merchant=merchant, pk__gt=after_id)  # this run's events
         deadline = time.monotonic() + timeout
         while events.filter(status="RECEIVED").exists():
             if time.monotonic() > deadline or worker.poll() is not None:
@@ -228,9 +228,9 @@ FILL_BATCH = 250_000
 
 
 def fill_inbox(size: int) -> int:
-    """Top the inbox up to `size` stored events (already PROCESSED, as a large merchant's history is) of one
-    archive merchant, each with a ~1 KB charge payload, inserted by PostgreSQL itself in batches. Returns
-    how many events the table holds in all."""
+    """Top the inbox up to `size` stored events (already PROCESSED, as a large merchant's history is) of the
+    archive merchant (which then receives the runs' events), each with a ~1 KB charge payload, inserted by
+    PostgreSQL itself in batches. Returns how many events the table holds in all."""
     archive, _ = Merchant.objects.get_or_create(
         slug=ARCHIVE_SLUG,
         defaults={"name": "Bench archive", "provider": "STRIPE", "stripe_webhook_secret": SECRET},
@@ -266,9 +266,12 @@ def fill_inbox(size: int) -> int:
 
 def one_run(base: str, args, *, with_floor: bool) -> dict:
     run = uuid.uuid4().hex[:8]
-    merchant = Merchant.objects.create(
-        slug=f"bench-{run}", name="Bench", provider="STRIPE", stripe_webhook_secret=SECRET
-    )
+    if args.inbox_size:  # the merchant whose history fills the inbox receives the run's events too
+        merchant = Merchant.objects.get(slug=ARCHIVE_SLUG)
+    else:
+        merchant = Merchant.objects.create(
+            slug=f"bench-{run}", name="Bench", provider="STRIPE", stripe_webhook_secret=SECRET
+        )
     bodies = _events(args.events, run, args.mix)
     result = {}
     if with_floor:
@@ -279,12 +282,13 @@ def one_run(base: str, args, *, with_floor: bool) -> dict:
             cursor.execute("TRUNCATE bench_floor_event")
         result.update({f"floor_{k}": v for k, v in floor.items()})
     url = f"{base}/webhooks/stripe/{merchant.slug}/"
+    before = ProviderEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     ingest(url, bodies[:1] * 8, 4)  # warm-up: throwaway deliveries of the first event, deleted below
-    ProviderEvent.objects.filter(merchant=merchant).delete()
+    ProviderEvent.objects.filter(merchant=merchant, pk__gt=before).delete()
     teller = _figures(*ingest(url, bodies, args.concurrency))
-    stored = ProviderEvent.objects.filter(merchant=merchant).count()
+    stored = ProviderEvent.objects.filter(merchant=merchant, pk__gt=before).count()
     result.update(teller)
-    result.update({"stored": stored, "apply": apply_throughput(merchant)})
+    result.update({"stored": stored, "apply": apply_throughput(merchant, after_id=before)})
     floor_text = ""
     if with_floor:
         result["share"] = result["ingest"] / result["floor_ingest"] * 100
@@ -318,7 +322,8 @@ def main() -> None:
         "--inbox-size",
         type=int,
         default=0,
-        help="first fill the inbox with this many stored (processed) events of another merchant",
+        help="first fill the inbox with this many stored (processed) events of one merchant, which then "
+        "receives the runs' events",
     )
     args = parser.parse_args()
     if not os.environ.get("REDIS_URL") or "postgres" not in os.environ.get("DATABASE_URL", ""):

@@ -61,6 +61,13 @@ class ProviderEvent(models.Model):
             models.Index(fields=["merchant", "-received_at"], name="provider_event_recent_idx"),
             # Only waiting events, so the lookup a drain makes per batch ("who waits for these objects?")
             # stays tiny however large the inbox grows.
+            # Only the events still to apply, in the order a drain takes them: its batch query reads exactly
+            # those rows, however many processed events the merchant (or the installation) has stored.
+            models.Index(
+                fields=["merchant", "provider_created_at", "id"],
+                condition=models.Q(status="RECEIVED"),
+                name="provider_event_todo_idx",
+            ),
             models.Index(
                 fields=["merchant", "waiting_for_id"],
                 condition=models.Q(status="WAITING"),
