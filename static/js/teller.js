@@ -215,6 +215,17 @@
     }
   });
 
+  // A part of an open modal swapped while it held the focus (the "What will happen" box reloading) would drop
+  // the focus to the page behind: keep it in the modal.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var box = openModalBox();
+    var target = event.detail.target;
+    if (!box || !target || target.id === "modal" || !box.contains(target)) return;
+    if (document.activeElement && document.activeElement !== document.body) return;
+    var items = focusables(box);
+    if (items.length) items[0].focus();
+  });
+
   document.addEventListener("htmx:afterSettle", function (event) {
     syncConfirmPhrases(event.target);
     syncConditionals(event.target);
