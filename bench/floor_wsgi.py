@@ -23,7 +23,7 @@ from django.db import close_old_connections, connection  # noqa: E402
 
 teller = get_wsgi_application()
 
-from merchants.models import Merchant  # noqa: E402
+from merchants.selectors import stripe_webhook_endpoint  # noqa: E402
 
 PREFIX = "/bench-floor/"
 TABLE = "bench_floor_event"
@@ -47,8 +47,8 @@ def _answer(start_response, status: str, payload: dict):
 def floor(environ, start_response):
     close_old_connections()  # what Django's request_started does: honour CONN_MAX_AGE and health checks
     slug = environ["PATH_INFO"][len(PREFIX) :].strip("/")
-    merchant = Merchant.objects.only("pk", "stripe_webhook_secret").filter(slug=slug).first()
-    if merchant is None:
+    endpoint = stripe_webhook_endpoint(slug)  # the same lookup as Teller's: one SELECT of two columns
+    if endpoint is None:
         return _answer(start_response, "404 Not Found", {"error": "unknown merchant"})
     length = int(environ.get("CONTENT_LENGTH") or 0)
     payload = environ["wsgi.input"].read(length).decode("utf-8")
@@ -56,13 +56,15 @@ def floor(environ, start_response):
         stripe.WebhookSignature.verify_header(
             payload,
             environ.get("HTTP_STRIPE_SIGNATURE", ""),
-            merchant.stripe_webhook_secret,
+            endpoint.secret,
             settings.STRIPE_WEBHOOK_TOLERANCE,
         )
     except (ValueError, stripe.SignatureVerificationError):
         return _answer(start_response, "400 Bad Request", {"error": "bad signature"})
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {TABLE} (merchant_id, body) VALUES (%s, %s)", [merchant.pk, payload])
+        cursor.execute(
+            f"INSERT INTO {TABLE} (merchant_id, body) VALUES (%s, %s)", [endpoint.merchant.pk, payload]
+        )
     return _answer(start_response, "200 OK", {"received": True})
 
 

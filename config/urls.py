@@ -2,11 +2,10 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 
-from access.views import telegram_join, telegram_webhook
+from access.views import telegram_join
 from common.health import healthz
 from customers import urls as customers_urls
 from desk import urls as desk_urls
-from providers import views as provider_views
 from transactions import urls as transactions_urls
 
 admin.site.site_header = "Teller administration"
@@ -25,14 +24,13 @@ urlpatterns = [
     path("", include("purchases.urls")),
     path("", include("refunds.urls")),
     path("", include("providers.urls")),
-    path("webhooks/stripe/<slug:merchant_slug>/", provider_views.stripe_webhook, name="stripe-webhook"),
+    path("", include("config.machine_urls")),  # the webhooks (common.machine_endpoints)
     path("", include((desk_urls.audit_patterns, "audit"))),
     path("settings/", include("merchant_settings.urls")),
     path("search/", include("search.urls")),
     path("attention/", include("attention.urls")),
     path("", include("access.urls")),
     path("", include("exports.urls")),
-    path("webhooks/telegram/<slug:merchant_slug>/", telegram_webhook, name="telegram-webhook"),
     path("telegram/join/<slug:merchant_slug>/<str:provider_id>/", telegram_join, name="telegram-join"),
 ]
 

@@ -1,6 +1,7 @@
 """The inbox: store every provider event raw, wake an applier, and apply each event exactly once.
 
-- event_store runs in the webhook request: one INSERT, nothing else touches the domain tables.
+- event_store runs in the webhook request: one INSERT (ON CONFLICT DO NOTHING, the body stored as it came),
+  nothing else touches the domain tables.
 - event_enqueue wakes the merchant's applier after the commit. Wakes are deduplicated in the cache (one
   queued drain per merchant at a time), so a burst of webhooks costs one Celery message, not one each.
 - event_process_batch (the drain task, in the worker) locks up to BATCH_SIZE never-tried events of a merchant
@@ -20,15 +21,16 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache as cache_once
 
 from django.core.cache import cache
-from django.db import DataError, IntegrityError, OperationalError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, transaction
 
 from payments.base import ProviderUnavailable
 
 from .models import ProviderEvent
 from .waiting import data_object
-from .webhooks import made_safe
+from .webhooks import safe_json
 
 logger = logging.getLogger(__name__)
 
@@ -86,18 +88,24 @@ def _malformed(event: dict) -> list[str]:
 
 
 def event_store(
-    *, merchant, event: dict, now: datetime, _cleaned: bool = False
+    *, merchant, event: dict, now: datetime, text: str | None = None
 ) -> tuple[ProviderEvent, bool]:
     """Insert the raw event; a delivery of an event already stored returns (existing, False).
+
+    `text` is the event's JSON as it arrived (the webhook's verified body) when it needs no cleaning
+    (providers.webhooks.storable_text): it is stored as is, not serialised again. Events read from the API
+    (sync_stripe) come without it and are serialised here, cleaned of what the database refuses first.
 
     A malformed event (wrong types, no data.object) is stored too, FAILED with the reason: never lost,
     never half-applied, and visible on the Webhooks page.
     """
+    if text is None:
+        event, text = safe_json(event)
     obj = data_object(event) or {}
     problems = _malformed(event)
     api_version = event.get("api_version")
     row = ProviderEvent(
-        merchant=merchant,
+        merchant_id=merchant.pk,
         provider="STRIPE",
         provider_event_id=event["id"],
         type=event["type"][:128] if isinstance(event.get("type"), str) else "",
@@ -111,21 +119,45 @@ def event_store(
     if problems:
         row.status, row.processed_at = ProviderEvent.Status.FAILED, now
         row.error = "Malformed event: " + "; ".join(problems)
-    try:
-        if transaction.get_connection().in_atomic_block:
-            with transaction.atomic():  # a savepoint, so a duplicate does not break the caller's transaction
-                row.save(force_insert=True)
-        else:
-            row.save(force_insert=True)  # the webhook request: one INSERT in autocommit, no BEGIN/COMMIT
-        return row, True
-    except IntegrityError:
-        return ProviderEvent.objects.get(merchant=merchant, provider_event_id=event["id"]), False
-    except DataError:
-        # PostgreSQL refuses NUL in jsonb and text. The webhook view cleans its events before they get here;
-        # events read from the API (sync_stripe) are cleaned only when they need it, which is rare.
-        if _cleaned:
-            raise
-        return event_store(merchant=merchant, event=made_safe(event), now=now, _cleaned=True)
+    pk = _insert_new(row, text)
+    if pk is None:
+        return ProviderEvent.objects.get(merchant_id=merchant.pk, provider_event_id=event["id"]), False
+    row.pk = pk
+    row._state.adding, row._state.db = False, DEFAULT_DB_ALIAS
+    return row, True
+
+
+@cache_once
+def _insert_sql(vendor: str) -> tuple[str, tuple]:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id over every column of the model (so a new field
+    cannot be forgotten), the payload taken as JSON text."""
+    fields = tuple(f for f in ProviderEvent._meta.concrete_fields if not f.primary_key)
+    quote = connection.ops.quote_name
+    placeholders = ", ".join(
+        ("%s::jsonb" if vendor == "postgresql" else "%s") if f.name == "payload" else "%s" for f in fields
+    )
+    sql = (
+        f"INSERT INTO {quote(ProviderEvent._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({placeholders}) ON CONFLICT ({quote('merchant_id')}, {quote('provider_event_id')}) "
+        f"DO NOTHING RETURNING {quote('id')}"
+    )
+    return sql, fields
+
+
+def _insert_new(row: ProviderEvent, text: str) -> int | None:
+    """One statement, in autocommit in the webhook request: the new row's id, or None for a duplicate.
+
+    A duplicate is not an error (no IntegrityError, no savepoint), so a caller's transaction goes on.
+    """
+    sql, fields = _insert_sql(connection.vendor)
+    params = [
+        text if f.name == "payload" else f.get_db_prep_save(getattr(row, f.attname), connection)
+        for f in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchone()
+    return found[0] if found else None
 
 
 def event_enqueue(provider_event: ProviderEvent) -> None:

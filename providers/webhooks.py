@@ -23,6 +23,7 @@ MAX_DEPTH = 64
 # UTF-8 at all, are stored as U+FFFD: the text stays readable and the character shows where something was.
 REPLACEMENT = "\ufffd"
 _SUSPECT_ESCAPE = re.compile(rb"\\u(0000|[dD][89a-fA-F])")
+_SUSPECT_ESCAPE_TEXT = re.compile(r"\\u(0000|[dD][89a-fA-F])")
 _UNSAFE_CHARS = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -94,6 +95,21 @@ def _depth_exceeds(value, limit: int) -> bool:
 
 def _safe_text(text: str) -> str:
     return _UNSAFE_CHARS.sub(REPLACEMENT, text) if _UNSAFE_CHARS.search(text) else text
+
+
+def storable_text(payload: bytes) -> str | None:
+    """The verified body as the text to store, or None when webhook_verify had to clean the event (NUL or a
+    surrogate escape): then the cleaned event is serialised instead (safe_json)."""
+    return None if _SUSPECT_ESCAPE.search(payload) else payload.decode("utf-8")
+
+
+def safe_json(event: dict) -> tuple[dict, str]:
+    """The event and its JSON text, both cleaned of NUL and lone surrogates if the text shows any."""
+    text = json.dumps(event)  # ASCII only: a NUL or a surrogate shows as an escape
+    if _SUSPECT_ESCAPE_TEXT.search(text):
+        event = made_safe(event)
+        text = json.dumps(event)
+    return event, text
 
 
 def made_safe(value):

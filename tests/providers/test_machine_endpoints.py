@@ -54,3 +54,60 @@ def test_a_get_to_the_webhook_url_still_goes_through_django_and_is_refused(clien
     response = client.get(f"/webhooks/stripe/{stripe_merchant.slug}/")
 
     assert response.status_code == 405
+
+
+def test_a_webhook_costs_three_statements_and_stores_the_body_as_it_came(client, stripe_merchant):
+    # The hot path: the merchant's secret, one INSERT ... ON CONFLICT DO NOTHING, nothing else (the health
+    # check, when there is one, is the connection's own). A regression to the ORM's lookup-then-save would
+    # still pass on statements, so the stored payload is compared with the body too.
+    event = sp.event("customer.created", sp.customer(id="cus_ASIS", name="Zoë 🙂"))
+    body = json.dumps(event, ensure_ascii=False, indent=1)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            f"/webhooks/stripe/{stripe_merchant.slug}/",
+            data=body.encode(),
+            content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=sp.sign(body, SECRET),
+        )
+
+    assert response.status_code == 200
+    statements = [q["sql"] for q in queries.captured_queries if q["sql"] != "SELECT 1"]
+    assert len(statements) == 2, statements
+    assert "ON CONFLICT" in statements[1] and statements[1].startswith("INSERT")
+    stored = ProviderEvent.objects.get(provider_event_id=event["id"])
+    assert stored.payload == event and stored.payload["data"]["object"]["name"] == "Zoë 🙂"
+    assert stored.object_id == "cus_ASIS" and stored.status == ProviderEvent.Status.RECEIVED
+
+
+def test_the_stored_row_is_the_row_the_database_holds(stripe_merchant):
+    # event_store builds the INSERT from the model's columns: what it returns must be what a read returns
+    # (dates on SQLite and PostgreSQL, defaults, the malformed event's FAILED status and reason).
+    from django.utils import timezone
+
+    from providers.inbox import event_store
+
+    good = sp.event("customer.created", sp.customer(id="cus_ROW"))
+    bad = {**sp.event("customer.created", sp.customer(id="cus_BAD")), "created": "yesterday"}
+    for event in (good, bad):
+        stored, created = event_store(merchant=stripe_merchant, event=event, now=timezone.now())
+        fresh = ProviderEvent.objects.get(pk=stored.pk)
+        assert created
+        for field in ProviderEvent._meta.concrete_fields:
+            assert getattr(stored, field.attname) == getattr(fresh, field.attname), field.name
+    assert fresh.status == ProviderEvent.Status.FAILED and "created is not a unix timestamp" in fresh.error
+
+
+def test_a_duplicate_inside_a_transaction_leaves_the_transaction_usable(stripe_merchant):
+    # ON CONFLICT DO NOTHING: no IntegrityError, so no savepoint is needed and the caller's work survives.
+    from django.db import transaction
+    from django.utils import timezone
+
+    from providers.inbox import event_store
+
+    event = sp.event("customer.created", sp.customer(id="cus_TWICE"))
+    with transaction.atomic():
+        first, created_first = event_store(merchant=stripe_merchant, event=event, now=timezone.now())
+        again, created_again = event_store(merchant=stripe_merchant, event=event, now=timezone.now())
+        assert ProviderEvent.objects.filter(merchant=stripe_merchant).count() == 1  # still usable
+
+    assert (created_first, created_again) == (True, False) and again.pk == first.pk
