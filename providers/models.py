@@ -15,11 +15,17 @@ class ProviderEvent(models.Model):
         # parent is, or after the parent is fetched from the provider (tasks.sweep_waiting_events).
         WAITING = "WAITING", "Waiting"
 
-    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="+")
+    # Indexes are few on purpose: an applied event's status change rewrites its row in every index
+    # (PostgreSQL cannot update it in place while status is indexed), and the inbox holds millions of
+    # rows. The merchant is the first column of the composite indexes (no index of its own); customer and
+    # purchase are indexed only where set (never on arrival); object_id once, without a LIKE index.
+    merchant = models.ForeignKey(
+        "merchants.Merchant", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     provider = models.CharField(max_length=16, default="STRIPE")
     provider_event_id = models.CharField(max_length=255)
     type = models.CharField(max_length=128)
-    object_id = models.CharField(max_length=255, blank=True, default="", db_index=True)
+    object_id = models.CharField(max_length=255, blank=True, default="")
     payload = models.JSONField()
     livemode = models.BooleanField(default=False)
     provider_created_at = models.DateTimeField(help_text="The event's own `created` time: the ordering key.")
@@ -35,13 +41,23 @@ class ProviderEvent(models.Model):
     waiting_for_id = models.CharField(max_length=255, blank=True, default="")
     waiting_since = models.DateTimeField(null=True, blank=True)
     customer = models.ForeignKey(
-        "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="provider_events"
+        "customers.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="provider_events",
+        db_index=False,
     )
     transactions = models.ManyToManyField(
         "transactions.Transaction", blank=True, related_name="provider_events"
     )
     purchase = models.ForeignKey(
-        "purchases.Purchase", null=True, blank=True, on_delete=models.SET_NULL, related_name="provider_events"
+        "purchases.Purchase",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="provider_events",
+        db_index=False,
     )
 
     objects = MerchantManager()
@@ -57,8 +73,21 @@ class ProviderEvent(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["status", "received_at"], name="provider_event_status_idx"),
+            # The Webhooks page filtered by status, newest first. (The sweep's "still RECEIVED after a
+            # while" reads the todo index below.)
+            models.Index(fields=["merchant", "status", "-id"], name="provider_event_by_status_idx"),
             models.Index(fields=["merchant", "-received_at"], name="provider_event_recent_idx"),
+            models.Index(fields=["object_id"], name="provider_event_object_idx"),
+            models.Index(
+                fields=["customer"],
+                condition=models.Q(customer__isnull=False),
+                name="provider_event_customer_idx",
+            ),
+            models.Index(
+                fields=["purchase"],
+                condition=models.Q(purchase__isnull=False),
+                name="provider_event_purchase_idx",
+            ),
             # Only waiting events, so the lookup a drain makes per batch ("who waits for these objects?")
             # stays tiny however large the inbox grows.
             # Only the events still to apply, in the order a drain takes them: its batch query reads exactly
