@@ -63,7 +63,7 @@ def floor(environ, start_response):
         return _answer(start_response, "400 Bad Request", {"error": "bad signature"})
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {TABLE} (merchant_id, body) VALUES (%s, %s)", [endpoint.merchant.pk, payload]
+            f"INSERT INTO {TABLE} (merchant_id, body) VALUES (%s, %s)", [endpoint.merchant_id, payload]
         )
     return _answer(start_response, "200 OK", {"received": True})
 

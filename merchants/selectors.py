@@ -9,7 +9,7 @@ from .models import Merchant
 
 @dataclass(frozen=True, slots=True)
 class WebhookEndpoint:
-    merchant: Merchant  # only its id is loaded: nothing else is read on the webhook path
+    merchant_id: int
     secret: str
 
 
@@ -29,5 +29,4 @@ def stripe_webhook_endpoint(slug: str) -> WebhookEndpoint | None:
         found = cursor.fetchone()
     if found is None:
         return None
-    merchant = Merchant(pk=found[0], slug=slug)
-    return WebhookEndpoint(merchant=merchant, secret=column.from_db_value(found[1], None, connection))
+    return WebhookEndpoint(merchant_id=found[0], secret=column.from_db_value(found[1], None, connection))

@@ -99,38 +99,65 @@ def event_store(
     A malformed event (wrong types, no data.object) is stored too, FAILED with the reason: never lost,
     never half-applied, and visible on the Webhooks page.
     """
-    if text is None:
-        event, text = safe_json(event)
-    obj = data_object(event) or {}
-    problems = _malformed(event)
-    api_version = event.get("api_version")
-    row = ProviderEvent(
-        merchant_id=merchant.pk,
-        provider="STRIPE",
-        provider_event_id=event["id"],
-        type=event["type"][:128] if isinstance(event.get("type"), str) else "",
-        object_id=str(obj.get("id") or "")[:255],
-        payload=event,
-        livemode=event.get("livemode") is True,
-        api_version=api_version[:64] if isinstance(api_version, str) else "",
-        provider_created_at=_created_at(event.get("created")) or now,
-        received_at=now,
-    )
-    if problems:
-        row.status, row.processed_at = ProviderEvent.Status.FAILED, now
-        row.error = "Malformed event: " + "; ".join(problems)
-    pk = _insert_new(row, text)
+    event, pk, values = _store(merchant_id=merchant.pk, event=event, now=now, text=text)
     if pk is None:
         return ProviderEvent.objects.get(merchant_id=merchant.pk, provider_event_id=event["id"]), False
-    row.pk = pk
+    row = ProviderEvent(pk=pk, payload=event, **values)
     row._state.adding, row._state.db = False, DEFAULT_DB_ALIAS
     return row, True
 
 
+def event_ingest(*, merchant_id: int, event: dict, now: datetime, text: str | None) -> bool:
+    """The webhook request's event_store + event_enqueue, without building a model instance (the hottest
+    path Teller has): stores the event, wakes the applier after the commit if it is new and to apply, and
+    returns whether it was new."""
+    _, pk, values = _store(merchant_id=merchant_id, event=event, now=now, text=text)
+    if (
+        pk is not None
+        and values.get("status", ProviderEvent.Status.RECEIVED) == ProviderEvent.Status.RECEIVED
+    ):
+        _wake_on_commit(merchant_id)
+    return pk is not None
+
+
+def _store(
+    *, merchant_id: int, event: dict, now: datetime, text: str | None
+) -> tuple[dict, int | None, dict]:
+    """(the event as stored, the new row's id or None for a duplicate, the columns it set)."""
+    if text is None:
+        event, text = safe_json(event)
+    values = _arrival_values(merchant_id=merchant_id, event=event, now=now)
+    return event, _insert_new(values, text), values
+
+
+def _arrival_values(*, merchant_id: int, event: dict, now: datetime) -> dict:
+    """The columns (by attname) an arriving event sets; the others keep the model's defaults."""
+    obj = data_object(event) or {}
+    api_version = event.get("api_version")
+    values = {
+        "merchant_id": merchant_id,
+        "provider_event_id": event["id"],
+        "type": event["type"][:128] if isinstance(event.get("type"), str) else "",
+        "object_id": str(obj.get("id") or "")[:255],
+        "livemode": event.get("livemode") is True,
+        "api_version": api_version[:64] if isinstance(api_version, str) else "",
+        "provider_created_at": _created_at(event.get("created")) or now,
+        "received_at": now,
+    }
+    problems = _malformed(event)
+    if problems:
+        values.update(
+            status=ProviderEvent.Status.FAILED,
+            processed_at=now,
+            error="Malformed event: " + "; ".join(problems),
+        )
+    return values
+
+
 @cache_once
-def _insert_sql(vendor: str) -> tuple[str, tuple]:
+def _insert_sql(vendor: str) -> tuple[str, tuple, dict]:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING id over every column of the model (so a new field
-    cannot be forgotten), the payload taken as JSON text."""
+    cannot be forgotten), the payload taken as JSON text; and each column's default, ready to send."""
     fields = tuple(f for f in ProviderEvent._meta.concrete_fields if not f.primary_key)
     quote = connection.ops.quote_name
     placeholders = ", ".join(
@@ -141,19 +168,28 @@ def _insert_sql(vendor: str) -> tuple[str, tuple]:
         f"VALUES ({placeholders}) ON CONFLICT ({quote('merchant_id')}, {quote('provider_event_id')}) "
         f"DO NOTHING RETURNING {quote('id')}"
     )
-    return sql, fields
+    defaults = {
+        f.attname: f.get_db_prep_save(f.get_default(), connection) for f in fields if not callable(f.default)
+    }
+    return sql, fields, defaults
 
 
-def _insert_new(row: ProviderEvent, text: str) -> int | None:
+def _insert_new(values: dict, text: str) -> int | None:
     """One statement, in autocommit in the webhook request: the new row's id, or None for a duplicate.
 
     A duplicate is not an error (no IntegrityError, no savepoint), so a caller's transaction goes on.
     """
-    sql, fields = _insert_sql(connection.vendor)
-    params = [
-        text if f.name == "payload" else f.get_db_prep_save(getattr(row, f.attname), connection)
-        for f in fields
-    ]
+    sql, fields, defaults = _insert_sql(connection.vendor)
+    params = []
+    for f in fields:
+        if f.name == "payload":
+            params.append(text)
+        elif f.attname in values:
+            params.append(f.get_db_prep_save(values[f.attname], connection))
+        elif f.attname in defaults:
+            params.append(defaults[f.attname])
+        else:  # a callable default: a new value each time
+            params.append(f.get_db_prep_save(f.get_default(), connection))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchone()
@@ -167,7 +203,10 @@ def event_enqueue(provider_event: ProviderEvent) -> None:
     """
     if provider_event.status != ProviderEvent.Status.RECEIVED:
         return  # stored FAILED (malformed): nothing to apply
-    merchant_id = provider_event.merchant_id
+    _wake_on_commit(provider_event.merchant_id)
+
+
+def _wake_on_commit(merchant_id: int) -> None:
     transaction.on_commit(lambda: wake_applier(merchant_id))
 
 

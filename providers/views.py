@@ -17,7 +17,7 @@ from merchants.guards import get_for_merchant, merchant_required
 from merchants.permissions import has_permission
 from merchants.selectors import stripe_webhook_endpoint
 
-from .inbox import event_enqueue, event_store
+from .inbox import event_ingest
 from .inbox_apply import event_replay
 from .models import ProviderEvent
 from .stripe import STRIPE_API_VERSION
@@ -52,11 +52,9 @@ def stripe_webhook(request, merchant_slug: str):
         )
     except (BadWebhook, RequestDataTooBig) as exc:
         return JsonResponse({"error": str(exc)}, status=400)
-    stored, created = event_store(
-        merchant=endpoint.merchant, event=event, now=timezone.now(), text=storable_text(request.body)
+    created = event_ingest(
+        merchant_id=endpoint.merchant_id, event=event, now=timezone.now(), text=storable_text(request.body)
     )
-    if created:
-        event_enqueue(stored)
     return JsonResponse({"received": True, "duplicate": not created})
 
 

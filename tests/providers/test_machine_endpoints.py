@@ -111,3 +111,29 @@ def test_a_duplicate_inside_a_transaction_leaves_the_transaction_usable(stripe_m
         assert ProviderEvent.objects.filter(merchant=stripe_merchant).count() == 1  # still usable
 
     assert (created_first, created_again) == (True, False) and again.pk == first.pk
+
+
+def test_the_applier_is_woken_after_the_insert_for_a_new_event_only(
+    client, stripe_merchant, monkeypatch, django_capture_on_commit_callbacks
+):
+    # A new event wakes its merchant's applier once, on commit; a duplicate delivery and a malformed event
+    # (stored FAILED, nothing to apply) wake nothing.
+    from providers import inbox
+
+    woken = []
+    monkeypatch.setattr(inbox, "wake_applier", lambda merchant_id, **kw: woken.append(merchant_id) or True)
+    new = json.dumps(sp.event("customer.created", sp.customer(id="cus_WAKE")))
+    malformed = json.dumps({**sp.event("customer.created", sp.customer(id="cus_ODD")), "created": "soon"})
+
+    for body in (new, new, malformed):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                f"/webhooks/stripe/{stripe_merchant.slug}/",
+                data=body,
+                content_type="application/json",
+                HTTP_STRIPE_SIGNATURE=sp.sign(body, SECRET),
+            )
+        assert response.status_code == 200
+
+    assert woken == [stripe_merchant.pk]
+    assert ProviderEvent.objects.get(provider_event_id=json.loads(malformed)["id"]).status == "FAILED"
