@@ -3,7 +3,7 @@ admin changelist doing the same customer searches (the baseline a superuser woul
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/teller_scale .venv/bin/python manage.py migrate
     DATABASE_URL=... .venv/bin/python manage.py seed_bulk --customers 1000000 --transactions-per-customer 10
-    DATABASE_URL=... .venv/bin/python bench/scale.py [--merchant bulk] [--runs 20]
+    DATABASE_URL=... .venv/bin/python bench/scale.py [--merchant bulk] [--runs 20] [--only "search name" ...]
 
 Timings go through Django's test client (the full middleware, view, queries and template stack, no network),
 so they are server time. Each case is warmed up twice, then timed --runs times; the table prints p50, p95,
@@ -107,6 +107,7 @@ def main():
     )
     parser.add_argument("--merchant", default="bulk")
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--only", action="append", default=[], help="run the cases whose label contains this")
     args = parser.parse_args()
 
     merchant = Merchant.objects.get(slug=args.merchant)
@@ -274,6 +275,8 @@ def main():
     print(header)
     print("-" * len(header))
     misses = []
+    if args.only:
+        cases = [case for case in cases if any(part in case[0] for part in args.only)]
     for label, url, admin_url, target in cases:
         use_hx = hx if "(htmx partial)" in label or "(partial)" in label else None
         p50, p95, n_queries, cpu, sql95 = measure(staff, url, args.runs, use_hx)

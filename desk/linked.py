@@ -54,9 +54,14 @@ class Linked:
 def linked_customers(customer: Customer) -> Linked:
     """Customers sharing a detail with `customer`, most shared first: about 6 queries."""
     shares: dict[int, list[Share]] = {}
+    share_of: dict[int, Share] = {}  # one Share per shared detail, however many customers share it
     for customer_id, identifier in shared_identifier_links(customer, limit=PAIRS_SCANNED):
-        shown = identifier.display or identifier.value
-        shares.setdefault(customer_id, []).append(Share(identifier.get_kind_display(), shown))
+        share = share_of.get(identifier.pk)
+        if share is None:
+            share = share_of[identifier.pk] = Share(
+                identifier.get_kind_display(), identifier.display or identifier.value
+            )
+        shares.setdefault(customer_id, []).append(share)
     for shared in shared_telegram_accounts(customer, limit=PAIRS_SCANNED):
         row = shares.setdefault(shared.customer_id, [])
         if not any(s.kind == "Telegram" and s.display == shared.account for s in row):
