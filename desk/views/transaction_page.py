@@ -31,17 +31,18 @@ def _transaction(request, pk) -> Transaction:
 
 
 def provider_events(txn: Transaction) -> list[ProviderEvent]:
-    """The IPN log: events linked to the transaction, or about its provider object (1 query)."""
-    # A subquery rather than a join, so no DISTINCT over payloads is needed.
+    """The IPN log: events linked to the transaction, or about its provider object (1 query).
+
+    Two indexed reads in one UNION (the links by transaction, the events by object_id), sorted after: an OR
+    of the two in one WHERE let PostgreSQL walk the merchant's whole inbox newest first looking for rows that
+    are not there (1.8 s at 5 million stored events; bench/inbox_pages.py).
+    """
+    events = ProviderEvent.objects.filter(merchant_id=txn.merchant_id).order_by()  # sorted after the UNION
     linked = ProviderEvent.transactions.through.objects.filter(transaction=txn).values("providerevent_id")
-    match = Q(id__in=linked)
+    found = events.filter(id__in=linked)
     if txn.provider_id:
-        match |= Q(object_id=txn.provider_id)
-    events = list(
-        ProviderEvent.objects.filter(merchant_id=txn.merchant_id)
-        .filter(match)
-        .order_by("-received_at", "-id")[:EVENTS_LIMIT]
-    )
+        found = found.union(events.filter(object_id=txn.provider_id))
+    events = list(found.order_by("-received_at", "-id")[:EVENTS_LIMIT])
     for event in events:
         event.pretty = json.dumps(event.payload, indent=2, sort_keys=True, ensure_ascii=False)
     return events

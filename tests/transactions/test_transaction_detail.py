@@ -1,7 +1,10 @@
 """Transaction details: every field, the IPN log, the customer's own note and staff notes."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from tests import factories
@@ -87,6 +90,24 @@ def test_the_ipn_log_lists_linked_and_matching_events_with_pretty_json(owner_cli
     assert "charge.refunded" in html and "charge.succeeded" in html and "invoice.paid" not in html
     assert "Boom: no such charge" in html and "Processed" in html
     assert "<details" in html and "&quot;a&quot;: {\n    &quot;nested&quot;: true\n  }," in html
+
+
+def test_an_event_both_linked_and_about_the_object_is_listed_once_newest_first(merchant, txn):
+    from desk.views.transaction_page import provider_events
+
+    now = timezone.now()
+    both = factories.ProviderEventFactory(
+        merchant=merchant, type="charge.succeeded", object_id="ch_DETAIL", received_at=now
+    )
+    both.transactions.add(txn)
+    older = factories.ProviderEventFactory(
+        merchant=merchant,
+        type="charge.updated",
+        object_id="ch_DETAIL",
+        received_at=now - timedelta(minutes=5),
+    )
+
+    assert [e.pk for e in provider_events(txn)] == [both.pk, older.pk]
 
 
 def test_another_merchants_event_with_the_same_object_id_is_not_shown(owner_client, other_merchant, txn):
