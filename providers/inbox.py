@@ -1,8 +1,9 @@
 """The inbox: store every provider event raw, wake an applier, and apply each event exactly once.
 
-- event_store runs in the webhook request: one INSERT (ON CONFLICT DO NOTHING, the body stored as it came),
-  nothing else touches the domain tables.
-- event_enqueue wakes the merchant's applier after the commit. Wakes are deduplicated in the cache (one
+- event_ingest runs in the webhook request: one INSERT (ON CONFLICT DO NOTHING, the body stored as it came),
+  nothing else touches the domain tables. Other callers (sync_stripe, the sandbox) use event_store, which
+  returns the row, and event_enqueue.
+- The applier is woken after the commit. Wakes are deduplicated in the cache (one
   queued drain per merchant at a time), so a burst of webhooks costs one Celery message, not one each.
 - event_process_batch (the drain task, in the worker) locks up to BATCH_SIZE never-tried events of a merchant
   with SKIP LOCKED, oldest first, and applies them in ONE transaction, each in its own savepoint: a failing

@@ -62,7 +62,9 @@ def test_a_webhook_costs_three_statements_and_stores_the_body_as_it_came(client,
     # still pass on statements, so the stored payload is compared with the body too.
     event = sp.event("customer.created", sp.customer(id="cus_ASIS", name="Zoë 🙂"))
     body = json.dumps(event, ensure_ascii=False, indent=1)
-    with CaptureQueriesContext(connection) as queries:
+    with CaptureQueriesContext(
+        connection
+    ) as queries:  # not post_event: its on-commit apply is not the request
         response = client.post(
             f"/webhooks/stripe/{stripe_merchant.slug}/",
             data=body.encode(),
@@ -113,9 +115,7 @@ def test_a_duplicate_inside_a_transaction_leaves_the_transaction_usable(stripe_m
     assert (created_first, created_again) == (True, False) and again.pk == first.pk
 
 
-def test_the_applier_is_woken_after_the_insert_for_a_new_event_only(
-    client, stripe_merchant, monkeypatch, django_capture_on_commit_callbacks
-):
+def test_the_applier_is_woken_after_the_insert_for_a_new_event_only(post_event, stripe_merchant, monkeypatch):
     # A new event wakes its merchant's applier once, on commit; a duplicate delivery and a malformed event
     # (stored FAILED, nothing to apply) wake nothing.
     from providers import inbox
@@ -126,14 +126,7 @@ def test_the_applier_is_woken_after_the_insert_for_a_new_event_only(
     malformed = json.dumps({**sp.event("customer.created", sp.customer(id="cus_ODD")), "created": "soon"})
 
     for body in (new, new, malformed):
-        with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(
-                f"/webhooks/stripe/{stripe_merchant.slug}/",
-                data=body,
-                content_type="application/json",
-                HTTP_STRIPE_SIGNATURE=sp.sign(body, SECRET),
-            )
-        assert response.status_code == 200
+        assert post_event({}, body=body).status_code == 200  # on-commit callbacks run
 
     assert woken == [stripe_merchant.pk]
     assert ProviderEvent.objects.get(provider_event_id=json.loads(malformed)["id"]).status == "FAILED"
